@@ -1,0 +1,50 @@
+"""The `mot-cli` Typer app; commands live in `mot_cli.commands` and import heavy modules lazily."""
+
+from __future__ import annotations
+
+import typer
+
+from mot_cli import __version__
+from mot_cli.commands.detect import detect_command
+from mot_cli.commands.embed import embed_command
+from mot_cli.commands.models import models_command
+from mot_cli.commands.track import track_command
+
+app = typer.Typer(
+    name="mot-cli",
+    help="Multi-object tracking for videos, with every stage cached and replayable.\n\n"
+    "Example: mot-cli track video.mp4",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("detect")(detect_command)
+app.command("embed")(embed_command)
+app.command("track")(track_command)
+app.command("models")(models_command)
+
+try:  # registered once the eval command exists
+    from mot_cli.commands.eval import eval_command
+except ImportError:  # pragma: no cover
+    pass
+else:
+    app.command("eval")(eval_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mot-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Multi-object tracking for videos, with every stage cached and replayable."""
+
+
+def main() -> None:
+    app()

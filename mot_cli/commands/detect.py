@@ -1,0 +1,75 @@
+"""`mot-cli detect`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mot_cli.commands import options as opt
+from mot_cli.commands._common import console, user_errors
+
+
+def detect_config(
+    detector: str,
+    classes: str,
+    conf: float,
+    imgsz: int,
+    device: str,
+    batch: int,
+    det_txt: Path | None,
+):
+    """Build the detect stage's config from CLI options (shared by `detect` and `track`)."""
+    from mot_cli.stages.detect import DetectConfig
+
+    names = tuple(c.strip() for c in classes.split(",") if c.strip())
+    return DetectConfig(
+        model=detector,
+        classes=names,
+        confidence=conf,
+        image_size=imgsz,
+        device=device,
+        batch=batch,
+        det_txt=det_txt,
+    )
+
+
+@user_errors
+def detect_command(
+    source: opt.Source,
+    detector: opt.Detector = "yolo11n",
+    classes: opt.Classes = "person",
+    conf: opt.Confidence = 0.1,
+    imgsz: opt.ImageSize = 640,
+    device: opt.Device = "cpu",
+    batch: opt.Batch = 8,
+    det_txt: opt.DetTxt = None,
+    cache_dir: opt.CacheDir = Path("runs"),
+    name: opt.Name = None,
+    start: opt.Start = 1,
+    end: opt.End = None,
+    force: opt.Force = False,
+) -> None:
+    """Detect objects in every frame and cache them in RUN/detections.parquet.
+
+    An interrupted run resumes from its last complete frame; a changed option or model
+    recomputes the cache.
+
+    Examples:
+
+      mot-cli detect video.mp4
+
+      mot-cli detect video.mp4 --detector yolo11n_int8_openvino_model --conf 0.25 --end 300
+
+      mot-cli detect ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
+    """
+    from mot_cli.pipeline import open_run
+    from mot_cli.stages import detect
+    from mot_cli.video import FrameRange
+
+    config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt)
+    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    table = detect.run(run.source, run.run_dir, config, run.frames, force=force)
+    console.print(
+        f"detections: {table.num_rows} boxes in frames {run.first}-{run.last} → "
+        f"{run.run_dir.file(detect.STAGE)}",
+        highlight=False,
+    )

@@ -1,0 +1,71 @@
+"""`mot-cli embed`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mot_cli.commands import options as opt
+from mot_cli.commands._common import console, user_errors
+
+
+@user_errors
+def embed_command(
+    source: opt.Source,
+    reid_model: Annotated[
+        str,
+        typer.Option(
+            "--reid-model",
+            help="Re-ID weights: a name resolved via $MOT_CLI_MODELS / the user cache, or a path.",
+        ),
+    ] = "osnet_x0_25_msmt17",
+    arch: Annotated[
+        str,
+        typer.Option(
+            "--arch", help="OSNet width: osnet_x0_25, osnet_x0_5, osnet_x0_75 or osnet_x1_0."
+        ),
+    ] = "osnet_x0_25",
+    device: opt.Device = "cpu",
+    batch: opt.Batch = 8,
+    cache_dir: opt.CacheDir = Path("runs"),
+    name: opt.Name = None,
+    start: opt.Start = 1,
+    end: opt.End = None,
+    force: opt.Force = False,
+) -> None:
+    """Embed every cached detection's crop with OSNet into RUN/embeddings.parquet.
+
+    Needs the detections cache (run `mot-cli detect` first, with the same --cache-dir,
+    --name and frame range). Resumes like `detect`.
+
+    Examples:
+
+      mot-cli embed video.mp4
+
+      MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
+    """
+    from mot_cli.cache import read_table
+    from mot_cli.errors import MotCliError
+    from mot_cli.pipeline import open_run
+    from mot_cli.schema import DETECTIONS
+    from mot_cli.stages import detect, embed
+    from mot_cli.video import FrameRange
+
+    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    key = run.run_dir.completed_key(detect.STAGE)
+    if key is None:
+        raise MotCliError(
+            f"{run.run_dir.file(detect.STAGE)}: no detections cache; run "
+            "`mot-cli detect` first (or `mot-cli track`, which runs every stage)"
+        )
+    table = read_table(
+        run.run_dir.file(detect.STAGE), stage=detect.STAGE, key=key, schema=DETECTIONS
+    )
+    detections = detect.frame_detections(table)
+    config = embed.EmbedConfig(model=reid_model, arch=arch, device=device, batch=batch)
+    out = embed.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
+    console.print(
+        f"embeddings: {out.num_rows} crops → {run.run_dir.file(embed.STAGE)}", highlight=False
+    )

@@ -1,0 +1,56 @@
+"""Options shared by several commands, declared once with `Annotated`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Source = Annotated[
+    Path,
+    typer.Argument(
+        help="Video file (mp4, avi, …) or MOTChallenge sequence folder (img1/ + seqinfo.ini).",
+        show_default=False,
+    ),
+]
+CacheDir = Annotated[
+    Path,
+    typer.Option("--cache-dir", help="Parent folder of run folders; the run is CACHE_DIR/NAME."),
+]
+Name = Annotated[
+    str | None, typer.Option("--name", help="Run name (default: the video's or sequence's name).")
+]
+Start = Annotated[int, typer.Option("--start", min=1, help="First frame to process (1-based).")]
+End = Annotated[
+    int | None, typer.Option("--end", min=1, help="Last frame to process (default: the last).")
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Recompute the stage even if its cache is fresh.")
+]
+Detector = Annotated[
+    str,
+    typer.Option(
+        "--detector",
+        "-m",
+        help="YOLO model: a name (yolo11n) resolved via $MOT_CLI_MODELS, the user cache or a "
+        "download, or a path to .pt / .onnx / an OpenVINO folder.",
+    ),
+]
+Classes = Annotated[
+    str, typer.Option("--classes", help="Comma-separated class names or ids to keep, or 'all'.")
+]
+Confidence = Annotated[
+    float, typer.Option("--conf", min=0.0, max=1.0, help="Minimum detection confidence.")
+]
+ImageSize = Annotated[int, typer.Option("--imgsz", help="Detector input size in pixels.")]
+Device = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:0, …")]
+Batch = Annotated[int, typer.Option("--batch", min=1, help="Frames per detector call.")]
+DetTxt = Annotated[
+    Path | None,
+    typer.Option(
+        "--det-txt",
+        help="Import public detections from a MOTChallenge det.txt instead "
+        "of running a model (scores keep their own scale).",
+    ),
+]

@@ -1,0 +1,150 @@
+"""`mot-cli track`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mot_cli.commands import options as opt
+from mot_cli.commands._common import console, user_errors
+from mot_cli.commands.detect import detect_config
+
+DEFAULT_REID = "osnet_x0_25_msmt17"
+
+
+@user_errors
+def track_command(
+    source: opt.Source,
+    detector: opt.Detector = "yolo11n",
+    classes: opt.Classes = "person",
+    conf: opt.Confidence = 0.1,
+    imgsz: opt.ImageSize = 640,
+    device: opt.Device = "cpu",
+    batch: opt.Batch = 8,
+    det_txt: opt.DetTxt = None,
+    reid: Annotated[
+        bool, typer.Option("--reid/--no-reid", help="Use appearance (re-ID) embeddings.")
+    ] = True,
+    reid_model: Annotated[
+        str | None,
+        typer.Option(
+            "--reid-model",
+            help=f"Re-ID weights (name or path). Default: {DEFAULT_REID} when it "
+            "can be found, else tracking runs without appearance.",
+        ),
+    ] = None,
+    cmc: Annotated[
+        bool,
+        typer.Option(
+            "--cmc/--no-cmc", help="Camera-motion compensation; turn off for static cameras."
+        ),
+    ] = True,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a tracker setting, e.g. --set iou_threshold=0.25 (repeatable; "
+            "an unknown name lists the valid ones).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also copy the MOTChallenge text here.")
+    ] = None,
+    cache_dir: opt.CacheDir = Path("runs"),
+    name: opt.Name = None,
+    start: opt.Start = 1,
+    end: opt.End = None,
+    force: opt.Force = False,
+) -> None:
+    """Track every person (or --classes) and write MOTChallenge text plus tracks.parquet.
+
+    Missing or stale upstream caches (detections, embeddings, camera motion) are computed
+    first; fresh ones are replayed, so changing a tracker setting re-runs only the association.
+
+    Examples:
+
+      mot-cli track video.mp4
+
+      MOT_CLI_MODELS=../shared/models mot-cli track video.mp4 --detector yolo11n --no-cmc
+
+      mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
+          --set iou_threshold=0.25 -o TUD-Campus.txt
+    """
+    import shutil
+
+    from mot_cli.errors import MotCliError
+    from mot_cli.pipeline import open_run
+    from mot_cli.stages import detect
+    from mot_cli.stages import track as track_stage
+    from mot_cli.tracking import TrackerConfig
+    from mot_cli.video import FrameRange
+
+    try:
+        tracker_config = TrackerConfig().with_overrides(settings or [])
+    except ValueError as exc:
+        raise MotCliError(f"--set: {exc}") from None
+    det_txt = _relative_to_sequence(det_txt, source)
+    det_config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt)
+    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
+    detections = detect.frame_detections(table)
+    upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
+    if reid:
+        detections = _with_embeddings(run, detections, reid_model, device, force, upstream)
+    warps = None
+    if cmc:
+        from mot_cli.stages import camera_motion
+
+        motion = camera_motion.run(
+            run.source, run.run_dir, camera_motion.CameraMotionConfig(), run.frames, force=force
+        )
+        upstream["camera_motion"] = run.run_dir.completed_key(camera_motion.STAGE) or ""
+        warps = track_stage.load_warps(motion)
+    parquet_path, text_path, ids = track_stage.run(
+        run.run_dir, run.name, run.frames, detections, tracker_config, warps, upstream
+    )
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(text_path, output)
+    console.print(
+        f"tracks: {ids} ids in frames {run.first}-{run.last} → {text_path}"
+        + (f" (copied to {output})" if output else ""),
+        highlight=False,
+    )
+    console.print(
+        f"caches: {run.run_dir.path}/ (manifest.json, {parquet_path.name}, …)", highlight=False
+    )
+
+
+def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:
+    """Let `--det-txt det/det.txt` be relative to a MOTChallenge sequence folder."""
+    if det_txt is None or det_txt.exists() or not source.is_dir():
+        return det_txt
+    candidate = source / det_txt
+    return candidate if candidate.exists() else det_txt
+
+
+def _with_embeddings(run, detections, reid_model, device, force, upstream):
+    from mot_cli.errors import MotCliError
+    from mot_cli.stages import embed
+
+    config = embed.EmbedConfig(model=reid_model or DEFAULT_REID, device=device)
+    try:
+        table = embed.run(
+            run.source,
+            run.run_dir,
+            config,
+            run.frames,
+            detections,
+            upstream["detections"],
+            force=force,
+        )
+    except MotCliError as exc:
+        if reid_model is not None or "not found" not in str(exc):
+            raise
+        console.print(f"[yellow]warning:[/] appearance off: {exc}", highlight=False)
+        return detections
+    upstream["embeddings"] = run.run_dir.completed_key(embed.STAGE) or ""
+    return embed.attach(detections, table)

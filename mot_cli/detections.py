@@ -1,0 +1,78 @@
+"""The currency between stages: one frame's detections as parallel, validated arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Boxes of one frame as parallel arrays (supervision-style), validated on construction.
+
+    Attributes:
+        xyxy: (N, 4) float32 boxes in pixels, x1 < x2 and y1 < y2.
+        score: (N,) float32 detector scores, in the detector's own scale (not clipped to [0, 1]).
+        cls: (N,) int32 class ids.
+        embedding: optional (N, D) float32 appearance embeddings, L2-normalised.
+    """
+
+    xyxy: np.ndarray
+    score: np.ndarray
+    cls: np.ndarray
+    embedding: np.ndarray | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
+        n = len(xyxy)
+        score = np.asarray(self.score, dtype=np.float32).reshape(-1)
+        cls = np.asarray(self.cls, dtype=np.int32).reshape(-1)
+        if score.shape != (n,):
+            raise ValueError(f"score has {score.shape[0]} entries, xyxy has {n}")
+        if cls.shape != (n,):
+            raise ValueError(f"cls has {cls.shape[0]} entries, xyxy has {n}")
+        embedding = self.embedding
+        if embedding is not None:
+            embedding = np.asarray(embedding, dtype=np.float32)
+            if embedding.ndim != 2 or embedding.shape[0] != n:
+                raise ValueError(f"embedding must be (N={n}, D), got {embedding.shape}")
+        object.__setattr__(self, "xyxy", xyxy)
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "cls", cls)
+        object.__setattr__(self, "embedding", embedding)
+
+    @classmethod
+    def empty(cls, embedding_dim: int | None = None) -> Detections:
+        emb = None if embedding_dim is None else np.zeros((0, embedding_dim), np.float32)
+        return cls(
+            np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), emb
+        )
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __getitem__(self, index: np.ndarray | slice) -> Detections:
+        """Select rows with a boolean mask, an index array or a slice."""
+        emb = None if self.embedding is None else self.embedding[index]
+        return Detections(self.xyxy[index], self.score[index], self.cls[index], emb)
+
+    @property
+    def xywh(self) -> np.ndarray:
+        """Top-left corner plus size, as MOTChallenge files store boxes."""
+        out = self.xyxy.copy()
+        out[:, 2:] -= out[:, :2]
+        return out
+
+
+def rows_by_frame(frame: np.ndarray, det: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (frame, row indices ordered by det) for each frame present in a cache table."""
+    if not len(frame):
+        return
+    order = np.lexsort((det, frame))
+    ordered = frame[order]
+    bounds = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1, len(ordered)]
+    for lo, hi in pairwise(bounds):
+        yield int(ordered[lo]), order[lo:hi]

@@ -1,0 +1,221 @@
+"""Find what to evaluate: ground-truth sequences and the tracker result file for each.
+
+Ground truth comes as
+- a MOTChallenge split folder, `<BENCHMARK>-<split>/<seq>/{gt/gt.txt, seqinfo.ini}`, with its
+  sequence list from `--seqmap`, else `seqmaps/<folder name>.txt` inside or beside the folder
+  (TrackEval's layout), else every `<seq>/gt/gt.txt` below it;
+- one sequence folder `<seq>/{gt/gt.txt, seqinfo.ini}`;
+- a single `gt.txt` with its length from `--seq-length` or a `seqinfo.ini` one folder up.
+
+Tracker results come as
+- a tracker folder, `<tracker>/data/<seq>.txt` (or `<tracker>/<seq>.txt`): every sequence;
+- a run folder written by `mot-cli track`: `manifest.json` (`"name"`: the sequence) and
+  `<name>.txt`; the tracker is named after the folder;
+- a single `<seq>.txt`, or any file when the ground truth has one sequence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mot_cli.errors import MotCliError
+from mot_cli.formats.seqinfo import read_seqinfo
+from mot_cli.metrics.sequence import Benchmark
+
+__all__ = [
+    "GtSequence",
+    "TrackerInput",
+    "detect_benchmark",
+    "find_ground_truth",
+    "find_trackers",
+]
+
+
+@dataclass(frozen=True)
+class GtSequence:
+    """One ground-truth sequence: its name, `gt.txt` and number of frames."""
+
+    name: str
+    path: Path
+    seq_length: int
+
+
+@dataclass(frozen=True)
+class TrackerInput:
+    """One tracker to evaluate: a display name and its result file per sequence."""
+
+    name: str
+    files: dict[str, Path]
+
+
+def find_ground_truth(
+    path: Path,
+    *,
+    seqmap: Path | None = None,
+    sequences: Sequence[str] = (),
+    seq_length: int | None = None,
+) -> list[GtSequence]:
+    """Resolve a ground-truth argument into sequences, in seqmap (or name) order."""
+    path = Path(path)
+    if seq_length is not None and seq_length < 1:
+        raise MotCliError(f"--seq-length must be at least 1, got {seq_length}")
+    if path.is_file():
+        found = [_single_file(path, seq_length)]
+    elif (path / "gt" / "gt.txt").is_file():
+        found = [_sequence_folder(path, seq_length)]
+    elif path.is_dir():
+        if seq_length is not None:
+            raise MotCliError(
+                f"{path}: --seq-length applies to a single sequence; this folder's sequences "
+                f"take theirs from seqinfo.ini"
+            )
+        found = [_sequence_folder(path / name, None) for name in _sequence_names(path, seqmap)]
+    else:
+        raise MotCliError(f"{path}: ground truth not found")
+
+    if sequences:
+        by_name = {s.name: s for s in found}
+        unknown = [name for name in sequences if name not in by_name]
+        if unknown:
+            raise MotCliError(
+                f"{path}: no sequence {unknown[0]!r} in the ground truth "
+                f"(available: {', '.join(by_name)})"
+            )
+        found = [by_name[name] for name in dict.fromkeys(sequences)]
+    return found
+
+
+def _single_file(path: Path, seq_length: int | None) -> GtSequence:
+    if path.parent.name == "gt":
+        name, seqinfo = path.parent.parent.name, path.parent.parent / "seqinfo.ini"
+    else:
+        name = path.parent.name if path.stem == "gt" else path.stem
+        seqinfo = path.parent / "seqinfo.ini"
+    if seq_length is None:
+        if not seqinfo.is_file():
+            raise MotCliError(
+                f"{path}: sequence length unknown: pass --seq-length N (no {seqinfo} found)"
+            )
+        seq_length = read_seqinfo(seqinfo).seq_length
+    return GtSequence(name, path, seq_length)
+
+
+def _sequence_folder(folder: Path, seq_length: int | None) -> GtSequence:
+    gt_file = folder / "gt" / "gt.txt"
+    if not gt_file.is_file():
+        raise MotCliError(f"{gt_file}: ground-truth file for sequence {folder.name} not found")
+    if seq_length is None:
+        seq_length = read_seqinfo(folder / "seqinfo.ini").seq_length
+    return GtSequence(folder.name, gt_file, seq_length)
+
+
+def _sequence_names(folder: Path, seqmap: Path | None) -> list[str]:
+    if seqmap is None:
+        candidates = [
+            folder / "seqmaps" / f"{folder.name}.txt",
+            folder.parent / "seqmaps" / f"{folder.name}.txt",
+        ]
+        seqmap = next((c for c in candidates if c.is_file()), None)
+    if seqmap is not None:
+        return read_seqmap(seqmap)
+    names = sorted(p.parent.parent.name for p in folder.glob("*/gt/gt.txt"))
+    if not names:
+        raise MotCliError(
+            f"{folder}: no sequences found: expected <seq>/gt/gt.txt folders, a seqmap, "
+            f"or a gt.txt file"
+        )
+    return names
+
+
+def read_seqmap(path: Path) -> list[str]:
+    """Sequence names from a seqmap: first column, optional `name` header, blank lines skipped."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise MotCliError(f"{path}: cannot read seqmap ({exc.strerror or exc})") from None
+    names = [line.split(",")[0].strip() for line in lines]
+    if names and names[0].lower() == "name":
+        names = names[1:]
+    names = [n for n in names if n]
+    if not names:
+        raise MotCliError(f"{path}: seqmap lists no sequences")
+    return names
+
+
+def find_trackers(paths: Sequence[Path], gt: Sequence[GtSequence]) -> list[TrackerInput]:
+    """Resolve tracker arguments, giving each a unique display name."""
+    trackers = [_tracker(Path(p), gt) for p in paths]
+    names = [t.name for t in trackers]
+    for i, (path, tracker) in enumerate(zip(paths, trackers, strict=True)):
+        if names.count(tracker.name) > 1:
+            parent = Path(path).resolve().parent.name
+            names[i] = f"{parent}/{tracker.name}" if parent else tracker.name
+    for i, name in enumerate(names):  # still equal (same path twice): number them
+        if names.count(name) > 1:
+            names[i] = f"{name}#{names[: i + 1].count(name)}"
+    return [TrackerInput(n, t.files) for n, t in zip(names, trackers, strict=True)]
+
+
+def _tracker(path: Path, gt: Sequence[GtSequence]) -> TrackerInput:
+    gt_names = [s.name for s in gt]
+    if path.is_dir() and (path / "manifest.json").is_file():
+        return _run_folder(path, gt_names)
+    if path.is_dir():
+        data = path / "data" if (path / "data").is_dir() else path
+        files = {name: data / f"{name}.txt" for name in gt_names}
+        for name, file in files.items():
+            if not file.is_file():
+                raise MotCliError(f"{file}: tracker results for sequence {name} not found")
+        return TrackerInput(path.resolve().name, files)
+    if path.is_file():
+        if path.stem in gt_names:
+            owner = path.parent.parent if path.parent.name == "data" else path.parent
+            return TrackerInput(owner.resolve().name, {path.stem: path})
+        if len(gt_names) == 1:
+            return TrackerInput(path.stem, {gt_names[0]: path})
+        raise MotCliError(
+            f"{path}: cannot tell which sequence this file is for: name it <seq>.txt with one "
+            f"of {', '.join(gt_names)}, or pick one sequence with --seq"
+        )
+    raise MotCliError(f"{path}: tracker results not found")
+
+
+def _run_folder(path: Path, gt_names: list[str]) -> TrackerInput:
+    manifest = path / "manifest.json"
+    try:
+        name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MotCliError(f"{manifest}: not a run manifest with a \"name\" ({exc!s})") from None
+    if not isinstance(name, str) or not name:
+        raise MotCliError(f"{manifest}: \"name\" must be the sequence name, got {name!r}")
+    if name not in gt_names:
+        raise MotCliError(
+            f"{manifest}: sequence {name!r} is not in the ground truth "
+            f"(available: {', '.join(gt_names)})"
+        )
+    file = path / f"{name}.txt"
+    if not file.is_file():
+        raise MotCliError(f"{file}: tracker results for sequence {name} not found")
+    return TrackerInput(path.resolve().name, {name: file})
+
+
+_BENCHMARK_PATTERN = re.compile(r"MOT(15|16|17|20)|2DMOT2015", re.IGNORECASE)
+
+
+def detect_benchmark(path: Path, gt: Sequence[GtSequence]) -> Benchmark:
+    """The benchmark named by the ground-truth folder or sequences; MOT15 rules otherwise.
+
+    MOT15's rules (score every row whose conf is not 0) suit any ground truth; MOT16/17/20
+    preprocessing needs their class column, so it is only chosen when a name says so.
+    """
+    path = Path(path).resolve()
+    for text in [path.name, *(p.name for p in path.parents[:3]), *(s.name for s in gt)]:
+        match = _BENCHMARK_PATTERN.search(text)
+        if match:
+            return "MOT15" if match.group(1) in (None, "15") else f"MOT{match.group(1)}"  # type: ignore[return-value]
+    return "MOT15"

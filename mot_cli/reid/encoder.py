@@ -1,0 +1,171 @@
+"""Appearance embeddings for boxes: crop, resize, normalise, run OSNet, L2-normalise."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from mot_cli.errors import MotCliError
+from mot_cli.reid.osnet import (
+    FEATURE_DIM,
+    OSNet,
+    build_osnet,
+    fuse_for_inference,
+    load_osnet_weights,
+    read_state_dict,
+)
+
+__all__ = ["INPUT_SIZE", "ReidEncoder", "file_sha256"]
+
+INPUT_SIZE = (256, 128)
+"""Network input (height, width): the person-crop shape torchreid trains OSNet with."""
+
+_IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
+_IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks; cache keys use it to notice changed weights."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _resolve_device(device: str | torch.device) -> torch.device:
+    """Turn a device name into a torch device, failing clearly when CUDA is asked for but absent."""
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as error:
+        raise MotCliError(f"unknown torch device {device!r}: {error}") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise MotCliError(f"device {device!r} requested but CUDA is not available")
+    return resolved
+
+
+def _check_frame(frame_bgr: np.ndarray) -> None:
+    if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
+        raise ValueError(
+            f"frame must be (H, W, 3) uint8 BGR, got {frame_bgr.shape} {frame_bgr.dtype}"
+        )
+
+
+def _crop_resized(frame_bgr: np.ndarray, xyxy: np.ndarray, out: np.ndarray) -> None:
+    """Write each box's crop, clipped to the image and resized to INPUT_SIZE, into ``out``.
+
+    Boxes are rounded outwards and kept at least one pixel wide and tall, so a box that lies
+    (partly) outside the image still gives a crop and an embedding instead of an error.
+    Resizing only the crop (not the frame) keeps the cost proportional to the boxes.
+    """
+    height, width = frame_bgr.shape[:2]
+    x1 = np.clip(np.floor(xyxy[:, 0]), 0, width - 1).astype(np.int64)
+    y1 = np.clip(np.floor(xyxy[:, 1]), 0, height - 1).astype(np.int64)
+    x2 = np.maximum(np.clip(np.ceil(xyxy[:, 2]), 0, width).astype(np.int64), x1 + 1)
+    y2 = np.maximum(np.clip(np.ceil(xyxy[:, 3]), 0, height).astype(np.int64), y1 + 1)
+    size = (INPUT_SIZE[1], INPUT_SIZE[0])  # cv2 wants (width, height)
+    for row in range(len(xyxy)):
+        crop = frame_bgr[y1[row] : y2[row], x1[row] : x2[row]]
+        cv2.resize(crop, size, dst=out[row], interpolation=cv2.INTER_LINEAR)
+
+
+class ReidEncoder:
+    """Embeds person boxes with an OSNet; one instance per process, reused across frames.
+
+    Args:
+        model: a network mapping (N, 3, 256, 128) ImageNet-normalised RGB to (N, 512).
+        device: torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+        batch_size: crops per forward pass; bounds memory, larger is faster up to a point.
+        weights_sha256: digest of the weights file, for cache keys (``None`` when unknown).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+        weights_sha256: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.device = _resolve_device(device)
+        self.batch_size = batch_size
+        self.weights_sha256 = weights_sha256
+        self.model = model.eval()
+        # What actually runs: batch norms folded away and channels-last layout, which the
+        # depthwise convolutions favour on CPU (together about 1.8x faster for x0.25).
+        network = fuse_for_inference(model) if isinstance(model, OSNet) else model
+        self._network = network.to(self.device, memory_format=torch.channels_last).eval()
+        # Normalisation folded into one multiply-add: (x / 255 - mean) / std == x * scale - shift.
+        std = torch.tensor(_IMAGENET_STD_RGB, dtype=torch.float32)
+        mean = torch.tensor(_IMAGENET_MEAN_RGB, dtype=torch.float32)
+        self._scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1).to(self.device)
+        self._shift = (mean / std).view(1, 3, 1, 1).to(self.device)
+
+    @classmethod
+    def load(
+        cls,
+        weights: Path,
+        arch: str = "osnet_x0_25",
+        device: str = "cpu",
+        batch_size: int = 64,
+    ) -> ReidEncoder:
+        """Build ``arch`` and load torchreid weights into it strictly (classifier dropped)."""
+        weights = Path(weights)
+        model = build_osnet(arch)
+        load_osnet_weights(model, read_state_dict(weights), source=str(weights))
+        return cls(model, device=device, batch_size=batch_size, weights_sha256=file_sha256(weights))
+
+    @property
+    def feature_dim(self) -> int:
+        """Length of one embedding."""
+        return FEATURE_DIM
+
+    def embed(self, frame_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        """Embed the (N, 4) x1,y1,x2,y2 boxes of one BGR frame; returns (N, 512) unit vectors."""
+        return self.embed_many([frame_bgr], [xyxy])[0]
+
+    def embed_many(
+        self, frames: Sequence[np.ndarray], boxes_per_frame: Sequence[np.ndarray]
+    ) -> list[np.ndarray]:
+        """Embed boxes of several frames in shared batches; one (N_i, 512) array per frame.
+
+        Batching across frames keeps forward passes full when frames hold few boxes, which is
+        where most of the per-call overhead goes on CPU.
+        """
+        if len(frames) != len(boxes_per_frame):
+            raise ValueError(f"{len(frames)} frames but {len(boxes_per_frame)} box arrays")
+        boxes = [np.asarray(b, dtype=np.float32).reshape(-1, 4) for b in boxes_per_frame]
+        counts = [len(b) for b in boxes]
+        total = sum(counts)
+        if total == 0:
+            return [np.zeros((0, FEATURE_DIM), np.float32) for _ in counts]
+        crops = np.empty((total, *INPUT_SIZE, 3), np.uint8)
+        start = 0
+        for frame, frame_boxes in zip(frames, boxes, strict=True):
+            if len(frame_boxes):
+                _check_frame(frame)
+                _crop_resized(frame, frame_boxes, crops[start : start + len(frame_boxes)])
+            start += len(frame_boxes)
+        features = self._embed_crops(crops)
+        return np.split(features, np.cumsum(counts)[:-1])
+
+    def _embed_crops(self, crops: np.ndarray) -> np.ndarray:
+        """Run the network over (M, 256, 128, 3) uint8 BGR crops in batches."""
+        out = np.empty((len(crops), FEATURE_DIM), np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(crops), self.batch_size):
+                batch = torch.from_numpy(crops[start : start + self.batch_size]).to(self.device)
+                # NHWC BGR -> NCHW RGB; uint8 crosses to the device, the float maths happens there.
+                images = batch.permute(0, 3, 1, 2).flip(1).float() * self._scale - self._shift
+                images = images.contiguous(memory_format=torch.channels_last)
+                features = torch.nn.functional.normalize(self._network(images), dim=1)
+                out[start : start + len(batch)] = features.cpu().numpy()
+        return out

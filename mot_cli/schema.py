@@ -1,0 +1,61 @@
+"""Parquet column names, dtypes and the schema version of every stage cache, in one place.
+
+Every cache is a plain table so pandas, polars or DuckDB can read it:
+
+detections.parquet   frame int32 (1-based), det int32 (index within frame),
+                     x1, y1, x2, y2 float32 (pixels), score float32 (detector's own scale),
+                     cls int32 (detector class id; -1 for imported public detections)
+embeddings.parquet   frame int32, det int32, embedding fixed_size_list<float32>[D]
+                     (L2-normalised; rows align with detections.parquet)
+camera_motion.parquet frame int32, m00..m12 float32: the 2x3 affine that maps pixel
+                     coordinates of frame-1 onto frame (identity for frame 1)
+tracks.parquet       frame int32, id int32 (1-based, unique within a frame),
+                     x1, y1, x2, y2 float32, score float32, det int32 (-1 when interpolated)
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+DETECTIONS = pa.schema(
+    [
+        ("frame", pa.int32()),
+        ("det", pa.int32()),
+        ("x1", pa.float32()),
+        ("y1", pa.float32()),
+        ("x2", pa.float32()),
+        ("y2", pa.float32()),
+        ("score", pa.float32()),
+        ("cls", pa.int32()),
+    ]
+)
+
+CAMERA_MOTION = pa.schema(
+    [("frame", pa.int32())] + [(f"m{r}{c}", pa.float32()) for r in range(2) for c in range(3)]
+)
+
+TRACKS = pa.schema(
+    [
+        ("frame", pa.int32()),
+        ("id", pa.int32()),
+        ("x1", pa.float32()),
+        ("y1", pa.float32()),
+        ("x2", pa.float32()),
+        ("y2", pa.float32()),
+        ("score", pa.float32()),
+        ("det", pa.int32()),
+    ]
+)
+
+
+def embeddings_schema(dim: int) -> pa.Schema:
+    """Embeddings carry their width in the type, so a reader can check it without decoding."""
+    return pa.schema(
+        [
+            ("frame", pa.int32()),
+            ("det", pa.int32()),
+            ("embedding", pa.list_(pa.float32(), dim)),
+        ]
+    )

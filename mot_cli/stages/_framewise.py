@@ -1,0 +1,97 @@
+"""The resumable loop shared by stages that process the source frame by frame."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from mot_cli.cache import RunDir, read_table
+from mot_cli.progress import console, progress_bar
+from mot_cli.video import FrameSource
+
+BatchFn = Callable[[list[int], list[np.ndarray]], pa.Table]
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """What a stage needs to know to run resumably; `entry` extras go into the manifest."""
+
+    stage: str
+    key: str
+    schema: pa.Schema
+    first: int
+    last: int
+    batch: int
+    entry: dict
+    flush_frames: int = 32
+
+
+def cached(run_dir: RunDir, spec: StageRun, force: bool) -> pa.Table | None:
+    """The stage's cached table when its key matches, else None (stale caches are redone)."""
+    if force or run_dir.completed_key(spec.stage) != spec.key:
+        return None
+    return read_table(run_dir.file(spec.stage), stage=spec.stage, key=spec.key, schema=spec.schema)
+
+
+def run_framewise(
+    run_dir: RunDir, source: FrameSource, spec: StageRun, process: BatchFn, force: bool
+) -> pa.Table:
+    """Run `process` over frame batches, flushing a chunk every `flush_frames` frames."""
+    table = cached(run_dir, spec, force)
+    if table is not None:
+        console.print(f"{spec.stage}: cache up to date ({run_dir.file(spec.stage)})")
+        return table
+    partial = run_dir.partial(spec.stage, spec.key, spec.schema)
+    if force:
+        partial.resume_frame(spec.first)  # creates the folder with the key
+        for chunk in partial.folder.glob("frames-*.parquet"):
+            chunk.unlink()
+    start = partial.resume_frame(spec.first)
+    if start > spec.first:
+        console.print(
+            f"{spec.stage}: resuming at frame {start} (frames {spec.first}-{start - 1} cached)"
+        )
+    started = time.perf_counter()
+    total = spec.last - spec.first + 1
+    frames, images, pending, chunk_first = [], [], [], start
+    last_seen = start - 1
+    with progress_bar(spec.stage, total, done=start - spec.first) as advance:
+        for number, image in source.frames(start, spec.last):
+            frames.append(number)
+            images.append(image)
+            last_seen = number
+            if len(frames) == spec.batch:
+                pending.append(process(frames, images))
+                advance(len(frames))
+                frames, images = [], []
+            if last_seen - chunk_first + 1 >= spec.flush_frames and not frames:
+                partial.write_chunk(chunk_first, last_seen, pa.concat_tables(pending))
+                pending, chunk_first = [], last_seen + 1
+        if frames:
+            pending.append(process(frames, images))
+            advance(len(frames))
+        if pending:
+            partial.write_chunk(chunk_first, last_seen, pa.concat_tables(pending))
+    table = partial.finish(run_dir.file(spec.stage), spec.first)
+    last = max(last_seen, start - 1)
+    if last < spec.last:
+        console.print(
+            f"[yellow]warning:[/] the source ended at frame {last}, before frame "
+            f"{spec.last} that its header announced (truncated video?)"
+        )
+    run_dir.record(
+        spec.stage,
+        {
+            **spec.entry,
+            "key": spec.key,
+            "complete": True,
+            "frames": [spec.first, last],
+            "rows": table.num_rows,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return table

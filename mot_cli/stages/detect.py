@@ -1,0 +1,233 @@
+"""Detect stage: boxes per frame from an ultralytics YOLO model or imported public detections."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from mot_cli.cache import RunDir, stage_key, write_table
+from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.errors import MotCliError
+from mot_cli.models import file_sha256, resolve_model
+from mot_cli.progress import console
+from mot_cli.schema import DETECTIONS
+from mot_cli.stages._framewise import StageRun, cached, run_framewise
+from mot_cli.video import FrameSource
+
+STAGE = "detections"
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """How to detect; `det_txt` replaces the model with public detections (MOTChallenge det.txt)."""
+
+    model: str = "yolo11n"
+    classes: tuple[str, ...] = ("person",)
+    confidence: float = 0.1
+    image_size: int = 640
+    device: str = "cpu"
+    batch: int = 8
+    det_txt: Path | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise MotCliError(f"--conf must be in [0, 1], got {self.confidence}")
+        if self.image_size < 32 or self.image_size % 32:
+            raise MotCliError(f"--imgsz must be a positive multiple of 32, got {self.image_size}")
+        if self.batch < 1:
+            raise MotCliError(f"--batch must be >= 1, got {self.batch}")
+
+
+class Detector(Protocol):
+    def detect(self, images: list[np.ndarray]) -> list[Detections]: ...
+
+
+class YoloDetector:
+    """Ultralytics YOLO in any format ultralytics loads: `.pt`, ONNX, OpenVINO folders."""
+
+    def __init__(self, weights: Path, config: DetectConfig) -> None:
+        os.environ.setdefault("YOLO_VERBOSE", "False")  # keep ultralytics' banners off our output
+        from ultralytics import YOLO
+
+        try:
+            self.model = YOLO(str(weights), task="detect")
+        except Exception as exc:  # ultralytics raises many types for a bad file
+            raise MotCliError(f"{weights}: cannot load as a YOLO model ({exc})") from None
+        self.config = config
+        self.class_ids = self._class_ids(config.classes, self.model.names)
+
+    @staticmethod
+    def _class_ids(classes: tuple[str, ...], names: dict[int, str]) -> list[int] | None:
+        if not classes or "all" in classes:
+            return None
+        by_name = {name.lower(): index for index, name in names.items()}
+        ids = []
+        for item in classes:
+            if item.isdigit() and int(item) in names:
+                ids.append(int(item))
+            elif item.lower() in by_name:
+                ids.append(by_name[item.lower()])
+            else:
+                raise MotCliError(
+                    f"unknown class {item!r}; the model knows ids 0-{len(names) - 1} "
+                    f"and names such as {', '.join(list(names.values())[:5])}"
+                )
+        return ids
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        results = self.model.predict(
+            images,
+            conf=self.config.confidence,
+            classes=self.class_ids,
+            imgsz=self.config.image_size,
+            device=self.config.device,
+            verbose=False,
+        )
+        out = []
+        for result in results:
+            boxes = result.boxes
+            out.append(
+                Detections(
+                    boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy()
+                )
+            )
+        return out
+
+
+def detections_table(frames: list[int], detections: list[Detections]) -> pa.Table:
+    """Rows of detections.parquet for several frames."""
+    counts = [len(d) for d in detections]
+    frame = np.repeat(np.asarray(frames, np.int32), counts)
+    det = np.concatenate([np.arange(n, dtype=np.int32) for n in counts]) if counts else []
+    xyxy = np.concatenate([d.xyxy for d in detections]) if counts else np.zeros((0, 4))
+    return pa.table(
+        {
+            "frame": pa.array(frame, pa.int32()),
+            "det": pa.array(det, pa.int32()),
+            "x1": pa.array(xyxy[:, 0], pa.float32()),
+            "y1": pa.array(xyxy[:, 1], pa.float32()),
+            "x2": pa.array(xyxy[:, 2], pa.float32()),
+            "y2": pa.array(xyxy[:, 3], pa.float32()),
+            "score": pa.array(
+                np.concatenate([d.score for d in detections]) if counts else [], pa.float32()
+            ),
+            "cls": pa.array(
+                np.concatenate([d.cls for d in detections]) if counts else [], pa.int32()
+            ),
+        },
+        schema=DETECTIONS,
+    )
+
+
+def _config_entry(config: DetectConfig) -> dict:
+    entry = asdict(config)
+    entry["det_txt"] = str(config.det_txt) if config.det_txt else None
+    return entry
+
+
+def run(
+    source: FrameSource,
+    run_dir: RunDir,
+    config: DetectConfig,
+    frames: tuple[int, int],
+    force: bool = False,
+) -> pa.Table:
+    """Detections for frames `first..last`, from the cache when its key still matches."""
+    first, last = frames
+    fingerprint = source.info.fingerprint
+    if config.det_txt is not None:
+        return _import_det_txt(source, run_dir, config, frames, force)
+    model = resolve_model(config.model)
+    sha = model.sha256
+    key = stage_key(
+        STAGE,
+        config=_config_entry(config) | {"model": None},
+        model_sha256=sha,
+        source=fingerprint,
+        frames=[first, last],
+    )
+    entry = {"config": _config_entry(config), "model": {"path": str(model.path), "sha256": sha}}
+    spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
+    if cached(run_dir, spec, force) is None:
+        console.print(f"detect: {model.name} from {model.path} ({model.source})")
+        detector = YoloDetector(model.path, config)
+    else:
+        detector = None
+
+    def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
+        return detections_table(numbers, detector.detect(images))
+
+    return run_framewise(run_dir, source, spec, process, force)
+
+
+def _import_det_txt(
+    source: FrameSource, run_dir: RunDir, config: DetectConfig, frames: tuple[int, int], force: bool
+) -> pa.Table:
+    """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale."""
+    from mot_cli.formats.mot import read_mot
+
+    first, last = frames
+    path = Path(config.det_txt)
+    if not path.is_file():
+        raise MotCliError(f"{path}: detections file not found")
+    key = stage_key(
+        STAGE,
+        config={"det_txt_sha256": file_sha256(path)},
+        source=source.info.fingerprint,
+        frames=[first, last],
+    )
+    entry = {"config": _config_entry(config), "model": {"path": str(path), "sha256": key}}
+    spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
+    table = cached(run_dir, spec, force)
+    if table is not None:
+        return table
+    rows = read_mot(path, kind="det")
+    keep = (rows.frame >= first) & (rows.frame <= last)
+    frame = rows.frame[keep]
+    order = np.argsort(frame, kind="stable")
+    frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
+    if len(frame) and frame.max() > source.info.frames:
+        raise MotCliError(
+            f"{path}: detections reach frame {frame.max()} but {source.info.path} has "
+            f"{source.info.frames} frames"
+        )
+    det = np.zeros(len(frame), np.int32)
+    if len(frame):
+        starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]
+        det = np.arange(len(frame)) - np.repeat(starts, np.diff(np.r_[starts, len(frame)]))
+    xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
+    table = pa.table(
+        {
+            "frame": frame.astype(np.int32),
+            "det": det.astype(np.int32),
+            "x1": xyxy[:, 0],
+            "y1": xyxy[:, 1],
+            "x2": xyxy[:, 2],
+            "y2": xyxy[:, 3],
+            "score": conf,
+            "cls": np.full(len(frame), -1, np.int32),
+        }
+    ).cast(DETECTIONS)
+    write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
+    run_dir.record(
+        STAGE,
+        {**entry, "key": key, "complete": True, "frames": [first, last], "rows": table.num_rows},
+    )
+    console.print(f"detect: imported {table.num_rows} public detections from {path}")
+    return table
+
+
+def frame_detections(table: pa.Table) -> dict[int, Detections]:
+    """Split a detections table into per-frame Detections (the tracker's input)."""
+    columns = {name: table.column(name).to_numpy() for name in table.column_names}
+    frame = columns["frame"]
+    xyxy = np.stack([columns["x1"], columns["y1"], columns["x2"], columns["y2"]], axis=1)
+    return {
+        number: Detections(xyxy[rows], columns["score"][rows], columns["cls"][rows])
+        for number, rows in rows_by_frame(frame, columns["det"])
+    }

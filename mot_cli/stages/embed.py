@@ -1,0 +1,113 @@
+"""Embed stage: an appearance (re-ID) embedding for every cached detection."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from mot_cli.cache import RunDir, stage_key
+from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.errors import MotCliError
+from mot_cli.models import resolve_model
+from mot_cli.progress import console
+from mot_cli.schema import embeddings_schema
+from mot_cli.stages._framewise import StageRun, cached, run_framewise
+from mot_cli.video import FrameSource
+
+STAGE = "embeddings"
+EMBEDDING_DIM = 512
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """Which re-ID network embeds the crops; `batch` counts frames per call."""
+
+    model: str = "osnet_x0_25_msmt17"
+    arch: str = "osnet_x0_25"
+    device: str = "cpu"
+    batch: int = 8
+
+    def __post_init__(self) -> None:
+        if self.batch < 1:
+            raise MotCliError(f"--batch must be >= 1, got {self.batch}")
+
+
+def embeddings_table(frames: list[int], embeddings: list[np.ndarray]) -> pa.Table:
+    counts = [len(e) for e in embeddings]
+    frame = np.repeat(np.asarray(frames, np.int32), counts)
+    det = np.concatenate([np.arange(n, dtype=np.int32) for n in counts])
+    flat = np.concatenate(embeddings).astype(np.float32).reshape(-1)
+    column = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), EMBEDDING_DIM)
+    return pa.table(
+        {
+            "frame": pa.array(frame, pa.int32()),
+            "det": pa.array(det, pa.int32()),
+            "embedding": column,
+        },
+        schema=embeddings_schema(EMBEDDING_DIM),
+    )
+
+
+def run(
+    source: FrameSource,
+    run_dir: RunDir,
+    config: EmbedConfig,
+    frames: tuple[int, int],
+    detections: dict[int, Detections],
+    detections_key: str,
+    force: bool = False,
+) -> pa.Table:
+    """Embeddings aligned row for row with detections.parquet (frame, det)."""
+    first, last = frames
+    model = resolve_model(config.model)
+    sha = model.sha256
+    key = stage_key(
+        STAGE,
+        config=asdict(config) | {"batch": None, "device": None},
+        model_sha256=sha,
+        upstream=detections_key,
+        source=source.info.fingerprint,
+        frames=[first, last],
+    )
+    entry = {
+        "config": asdict(config),
+        "model": {"path": str(model.path), "sha256": sha},
+        "upstream": {"detections": detections_key},
+    }
+    schema = embeddings_schema(EMBEDDING_DIM)
+    spec = StageRun(STAGE, key, schema, first, last, config.batch, entry)
+    encoder = None
+    if cached(run_dir, spec, force) is None:
+        from mot_cli.reid.encoder import ReidEncoder
+
+        console.print(f"embed: {model.name} from {model.path} ({model.source})")
+        encoder = ReidEncoder.load(model.path, arch=config.arch, device=config.device)
+    empty = np.zeros((0, 4), np.float32)
+
+    def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
+        boxes = [detections[n].xyxy if n in detections else empty for n in numbers]
+        return embeddings_table(numbers, encoder.embed_many(images, boxes))
+
+    return run_framewise(run_dir, source, spec, process, force)
+
+
+def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
+    """Detections with their embeddings; a row count that disagrees is a corrupt cache."""
+    frame = table.column("frame").to_numpy()
+    det = table.column("det").to_numpy()
+    column = table.column("embedding").combine_chunks()
+    dim = column.type.list_size
+    values = column.values.to_numpy().reshape(-1, dim) if len(column) else np.zeros((0, dim))
+    by_frame = {number: values[rows] for number, rows in rows_by_frame(frame, det)}
+    out = {}
+    for number, dets in detections.items():
+        embedding = by_frame.get(number, np.zeros((0, dim), np.float32))
+        if len(embedding) != len(dets):
+            raise MotCliError(
+                f"embeddings cache has {len(embedding)} rows for frame {number} "
+                f"but detections has {len(dets)}; re-run with --force"
+            )
+        out[number] = Detections(dets.xyxy, dets.score, dets.cls, embedding)
+    return out

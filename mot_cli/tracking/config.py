@@ -1,0 +1,238 @@
+"""Every threshold and weight of the tracker in one frozen, validated dataclass.
+
+A config is built once (defaults, `from_dict`, or `with_overrides` from CLI strings such as
+``iou_threshold=0.25``) and passed explicitly; nothing is global and nothing is mutated, so a
+tracking run is fully described by the config that produced it.
+
+Scores: the tracker compares detection scores with `det_threshold` / `low_threshold` and uses
+them to weight the angle cue and the embedding memory, so it wants scores in [0, 1]. Detectors
+disagree on scale (YOLO gives [0, 1], the public ACF `det.txt` gives -0.7 ... 122), so
+`track_sequence` maps a sequence's scores to [0, 1] first, as `score_scale` says:
+
+- ``"raw"``: keep the scores (they are already probabilities).
+- ``"minmax"``: ``(s - min) / (max - min)`` over the sequence.
+- ``"rank"``: the empirical quantile of each score within the sequence, so thresholds read as
+  "drop the weakest X % of boxes" whatever the detector.
+- ``"auto"``: ``"raw"`` when every score already lies in [0, 1], else ``"minmax"``. One set of
+  thresholds then works for a probability-scaled detector and a raw-margin one alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SCORE_SCALES = ("auto", "raw", "minmax", "rank")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Gating thresholds, cue weights and offline options of the OC-SORT-style tracker.
+
+    Defaults were tuned on the MOT15 dev sequences (TUD-Campus, TUD-Stadtmitte,
+    PETS09-S2L1) with one set of values for every sequence and detector; see
+    ``bench/tune_tracker.py``.
+
+    Attributes:
+        score_scale: how `track_sequence` maps a sequence's scores to [0, 1] (module doc).
+        det_threshold: a detection above this (normalised) score starts tracks and takes part
+            in the first association round.
+        low_threshold: BYTE's second round uses detections in (low_threshold, det_threshold].
+        use_byte: run BYTE's low-score round (ref: ByteTrack, Zhang et al. 2022).
+        iou_threshold: smallest IoU between a track's prediction and a detection to match.
+        ocr_iou_threshold: smallest IoU between a track's last observation and a detection in
+            OC-SORT's observation-centric recovery round.
+        use_ocr: run the observation-centric recovery round (ref: OC-SORT §3.3, "OCR").
+        min_hits: matched frames in a row before a track is confirmed and gets an id.
+        max_age: frames a track survives without a match.
+        delta_t: OC-SORT's velocity window, in frames (ref: OC-SORT §3.2, Δt).
+        w_iou: weight of the IoU similarity.
+        w_angle: weight of OC-SORT's velocity-direction consistency (its "inertia").
+        w_emb: base weight of appearance similarity (Deep OC-SORT's w_emb).
+        w_sd: weight of the depth x segmentation embedding similarity (SelfTrEncMOT's S_sd).
+        adaptive_weighting: boost w_emb by how discriminative a pair is (ref: Deep OC-SORT
+            §3.3, "adaptive weighting").
+        adaptive_max_gap: cap epsilon on the top-1 minus top-2 similarity gap of that boost.
+        alpha_fixed_emb: Deep OC-SORT's alpha_f; the embedding EMA keeps this much of the
+            memory for a detection at score 1 and all of it at the threshold.
+        bisoftmax: replace cosine similarity by MASA's bi-softmax of it.
+        bisoftmax_temperature: softmax temperature of that transform.
+        skip_occluded_embedding: do not update a track's embedding memory from a detection
+            another detection covers by more than `occlusion_threshold` (ref: SAM2MOT).
+        occlusion_threshold: covered fraction of a detection's box counted as occluded.
+        reid_recovery: match still-unmatched detections to lost tracks by appearance alone.
+        reid_threshold: smallest cosine similarity for that recovery.
+        reid_max_distance: largest centre distance, in box heights of the track's last box,
+            per frame of absence plus one, for that recovery.
+        std_position: Kalman position noise as a fraction of box size (ref: BoT-SORT).
+        std_velocity: Kalman velocity noise as a fraction of box size per frame.
+        use_oru: observation-centric re-update on re-association (ref: OC-SORT §3.3, "ORU").
+        backfill: offline only: also output the frames of a track before it was confirmed.
+        interpolate_max_gap: offline only: linearly fill gaps up to this many frames (0: off).
+        min_track_length: offline only: drop tracks with fewer observed frames than this.
+        relink: offline only: join tracklets by appearance and motion across gaps.
+        relink_max_gap: largest gap, in frames, that relinking bridges.
+        relink_threshold: smallest joint similarity (appearance and motion) to relink.
+        smooth_sigma: offline only: Gaussian smoothing of boxes along a track, in frames
+            (0: off; ref: StrongSORT's GSI, our own simpler version).
+    """
+
+    score_scale: str = "auto"
+    det_threshold: float = 0.5
+    low_threshold: float = 0.1
+    use_byte: bool = True
+    iou_threshold: float = 0.3
+    ocr_iou_threshold: float = 0.3
+    use_ocr: bool = True
+    min_hits: int = 3
+    max_age: int = 30
+    delta_t: int = 3
+    w_iou: float = 1.0
+    w_angle: float = 0.2
+    w_emb: float = 0.75
+    w_sd: float = 0.0
+    adaptive_weighting: bool = True
+    adaptive_max_gap: float = 0.5
+    alpha_fixed_emb: float = 0.95
+    bisoftmax: bool = False
+    bisoftmax_temperature: float = 0.1
+    skip_occluded_embedding: bool = True
+    occlusion_threshold: float = 0.5
+    reid_recovery: bool = True
+    reid_threshold: float = 0.75
+    reid_max_distance: float = 0.5
+    std_position: float = 1.0 / 20.0
+    std_velocity: float = 1.0 / 160.0
+    use_oru: bool = True
+    backfill: bool = True
+    interpolate_max_gap: int = 20
+    min_track_length: int = 0
+    relink: bool = False
+    relink_max_gap: int = 60
+    relink_threshold: float = 0.6
+    smooth_sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Validate every field so a bad value fails here, naming the argument."""
+        for f in dataclasses.fields(self):
+            _check_field(f.name, getattr(self, f.name))
+        if self.low_threshold > self.det_threshold:
+            raise ValueError(
+                f"low_threshold ({self.low_threshold}) must not exceed "
+                f"det_threshold ({self.det_threshold})"
+            )
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrackerConfig:
+        """Build a config from a mapping (e.g. a JSON/YAML section); strings are parsed.
+
+        Unknown names raise a ValueError that lists the valid ones, so a typo never silently
+        falls back to a default.
+        """
+        return cls().replace(**values)
+
+    def replace(self, **changes: Any) -> TrackerConfig:
+        """Return a copy with some fields changed; values may be strings (CLI input)."""
+        parsed = {name: _parse(name, value) for name, value in changes.items()}
+        return dataclasses.replace(self, **parsed)
+
+    def with_overrides(self, assignments: Iterable[str]) -> TrackerConfig:
+        """Apply CLI-style ``name=value`` strings, as in ``--set iou_threshold=0.25``."""
+        changes: dict[str, str] = {}
+        for item in assignments:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"override {item!r} is not of the form name=value")
+            changes[name.strip()] = value.strip()
+        return self.replace(**changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, e.g. to store in a run's manifest next to its output."""
+        return dataclasses.asdict(self)
+
+
+# Valid closed ranges of numeric fields; None means unbounded on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "det_threshold": (0.0, 1.0),
+    "low_threshold": (0.0, 1.0),
+    "iou_threshold": (0.0, 1.0),
+    "ocr_iou_threshold": (0.0, 1.0),
+    "min_hits": (1, None),
+    "max_age": (1, None),
+    "delta_t": (1, 100),
+    "w_iou": (0.0, None),
+    "w_angle": (0.0, None),
+    "w_emb": (0.0, None),
+    "w_sd": (0.0, None),
+    "adaptive_max_gap": (0.0, 1.0),
+    "alpha_fixed_emb": (0.0, 1.0),
+    "bisoftmax_temperature": (1e-6, None),
+    "occlusion_threshold": (0.0, 1.0),
+    "reid_threshold": (-1.0, 1.0),
+    "reid_max_distance": (0.0, None),
+    "std_position": (1e-6, 10.0),
+    "std_velocity": (1e-6, 10.0),
+    "interpolate_max_gap": (0, None),
+    "min_track_length": (0, None),
+    "relink_max_gap": (1, None),
+    "relink_threshold": (-1.0, 2.0),
+    "smooth_sigma": (0.0, None),
+}
+
+_CHOICES: dict[str, tuple[str, ...]] = {"score_scale": SCORE_SCALES}
+
+_FIELD_TYPES: dict[str, type] = {
+    f.name: {"str": str, "float": float, "int": int, "bool": bool}[str(f.type)]
+    for f in dataclasses.fields(TrackerConfig)
+}
+
+
+def _parse(name: str, value: Any) -> Any:
+    """Coerce a CLI string (or a plain value) to the field's type; reject unknown names."""
+    if name not in _FIELD_TYPES:
+        valid = ", ".join(sorted(_FIELD_TYPES))
+        raise ValueError(f"unknown tracker setting {name!r}; valid settings: {valid}")
+    kind = _FIELD_TYPES[name]
+    if not isinstance(value, str) or kind is str:
+        return value
+    text = value.strip().lower()
+    try:
+        if kind is bool:
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}") from None
+
+
+def _check_field(name: str, value: Any) -> None:
+    """Raise a ValueError naming `name` when its value has the wrong type or range."""
+    kind = _FIELD_TYPES[name]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+        return
+    if kind is str:
+        choices = _CHOICES[name]
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if kind is int and not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    low, high = _RANGES.get(name, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")

@@ -1,0 +1,228 @@
+"""Similarity cues: pure functions from tracks and detections to a (T, D) matrix.
+
+Every cue in `CUES` has the same call shape, ``cue(tracks: TrackView, dets: DetView) -> (T, D)``,
+so the tracker picks them by name and the cost is their weighted sum (ref: OC-SORT's table of
+association functions; SelfTrEncMOT's ``-(S_iou + S_angle + S_sd + S_emb)``). The array-level
+functions they wrap (`iou_matrix`, `angle_similarity`, ...) are public for tests and reuse.
+
+Ranges: ``iou`` and ``iom`` and ``last_iou`` in [0, 1]; ``angle`` in [-0.5, 0.5] (times the
+detection score in [0, 1]); ``embedding`` and ``depth_segmentation`` in [-1, 1] (cosine), 0
+where either side has no embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """What cues may know about T tracks at this frame (geometry in current-frame pixels).
+
+    Attributes:
+        xyxy: (T, 4) Kalman-predicted boxes.
+        last_obs: (T, 4) last observed boxes.
+        previous_obs: (T, 4) the observation about delta_t frames ago (NaN rows: none yet).
+        velocity: (T, 2) unit direction of motion (dx, dy) of the box centre; zeros: unknown.
+        embedding: (T, E) L2-normalised appearance memory, or None.
+        has_embedding: (T,) which rows of `embedding` hold a memory.
+        sd_embedding: (T, F) depth x segmentation memory, or None.
+    """
+
+    xyxy: np.ndarray
+    last_obs: np.ndarray
+    previous_obs: np.ndarray
+    velocity: np.ndarray
+    embedding: np.ndarray | None = None
+    has_embedding: np.ndarray | None = None
+    sd_embedding: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class DetView:
+    """What cues may know about D detections of this frame.
+
+    Attributes:
+        xyxy: (D, 4) boxes.
+        score: (D,) scores normalised to [0, 1].
+        embedding: (D, E) L2-normalised appearance embeddings, or None.
+        sd_embedding: (D, F) depth x segmentation embeddings, or None.
+    """
+
+    xyxy: np.ndarray
+    score: np.ndarray
+    embedding: np.ndarray | None = None
+    sd_embedding: np.ndarray | None = None
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise intersection areas (A, B) and each side's areas; NaN boxes give 0."""
+    a = np.nan_to_num(np.asarray(a, dtype=np.float64).reshape(-1, 4), nan=0.0)
+    b = np.nan_to_num(np.asarray(b, dtype=np.float64).reshape(-1, 4), nan=0.0)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = np.clip(rb - lt, 0.0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter, area_a, area_b
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in `a` (A, 4) with every box in `b` (B, 4)."""
+    inter, area_a, area_b = _intersection(a, b)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def iom_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over the smaller area, in [0, 1] (ref: DIOR's mask IoM, boxes version).
+
+    Unlike IoU it is 1 when one box lies inside another, which is what a partly hidden
+    person's box does; it flags occlusion and containment that IoU underrates.
+    """
+    inter, area_a, area_b = _intersection(a, b)
+    smaller = np.minimum(area_a[:, None], area_b[None, :])
+    return np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+
+
+def covered_fraction(xyxy: np.ndarray) -> np.ndarray:
+    """For each box (N, 4), the largest fraction of its area that one other box covers."""
+    inter, area, _ = _intersection(xyxy, xyxy)
+    np.fill_diagonal(inter, 0.0)
+    frac = np.divide(inter, area[:, None], out=np.zeros_like(inter), where=area[:, None] > 0)
+    return frac.max(axis=1, initial=0.0)
+
+
+def _centres(xyxy: np.ndarray) -> np.ndarray:
+    return (xyxy[:, :2] + xyxy[:, 2:]) / 2
+
+
+def angle_similarity(
+    velocity: np.ndarray, previous_obs: np.ndarray, det_xyxy: np.ndarray, det_score: np.ndarray
+) -> np.ndarray:
+    """OC-SORT's velocity-direction consistency, in [-0.5, 0.5] times the detection score.
+
+    For track t and detection d, compare the track's direction of motion with the direction
+    from its observation ~delta_t frames ago to d: ``(pi/2 - angle) / pi`` is 0.5 when they
+    agree, -0.5 when opposite (ref: OC-SORT §3.3, "OCM"). Tracks without such an observation
+    or without a known velocity score 0. Scaling by the score trusts confident boxes more.
+    """
+    t, d = len(velocity), len(det_xyxy)
+    if t == 0 or d == 0:
+        return np.zeros((t, d))
+    valid = np.isfinite(previous_obs).all(axis=1)
+    prev = _centres(np.where(valid[:, None], previous_obs, 0.0))
+    delta = _centres(np.asarray(det_xyxy, dtype=np.float64))[None, :, :] - prev[:, None, :]
+    norm = np.linalg.norm(delta, axis=2) + 1e-6
+    cos = (delta[..., 0] * velocity[:, None, 0] + delta[..., 1] * velocity[:, None, 1]) / norm
+    angle = np.arccos(np.clip(cos, -1.0, 1.0))
+    sim = (np.pi / 2 - angle) / np.pi
+    sim[~valid] = 0.0
+    return sim * np.clip(np.asarray(det_score, dtype=np.float64), 0.0, 1.0)[None, :]
+
+
+def cosine_similarity(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+    """Cosine similarity (A, B) of L2-normalised rows; zeros when either side is missing."""
+    if a is None or b is None:
+        na = 0 if a is None else len(a)
+        nb = 0 if b is None else len(b)
+        return np.zeros((na, nb))
+    return np.asarray(a, dtype=np.float64) @ np.asarray(b, dtype=np.float64).T
+
+
+def adaptive_embedding_weight(sim: np.ndarray, base: float, max_gap: float) -> np.ndarray:
+    """Deep OC-SORT's per-pair appearance weight, in [base, base + max_gap].
+
+    A track whose best detection is much more similar than its second best (and likewise a
+    detection whose best track stands out) is discriminative, so its appearance term gets
+    ``0.5 * min(top1 - top2, max_gap)`` extra from each side (ref: Maggiolino et al. 2023,
+    Deep OC-SORT §3.3, "adaptive weighting"). With one candidate there is no gap to measure.
+    """
+    t, d = sim.shape
+    weight = np.full((t, d), float(base))
+    if d >= 2:
+        top = -np.partition(-sim, 1, axis=1)[:, :2]
+        weight += 0.5 * np.minimum(top[:, 0] - top[:, 1], max_gap)[:, None]
+    if t >= 2:
+        top = -np.partition(-sim, 1, axis=0)[:2, :]
+        weight += 0.5 * np.minimum(top[0] - top[1], max_gap)[None, :]
+    return weight
+
+
+def bisoftmax(sim: np.ndarray, temperature: float = 0.1) -> np.ndarray:
+    """MASA's bi-softmax: mean of the row-wise and column-wise softmax of ``sim / T``, in [0, 1].
+
+    A pair scores high only when each is the other's clear favourite, which suppresses the
+    many look-alike pairs raw cosine similarity leaves close together (ref: MASA, Li et al.
+    2024, §3.4).
+    """
+    if sim.size == 0:
+        return np.zeros_like(sim, dtype=np.float64)
+    logits = np.asarray(sim, dtype=np.float64) / temperature
+    rows = np.exp(logits - logits.max(axis=1, keepdims=True))
+    rows /= rows.sum(axis=1, keepdims=True)
+    cols = np.exp(logits - logits.max(axis=0, keepdims=True))
+    cols /= cols.sum(axis=0, keepdims=True)
+    return 0.5 * (rows + cols)
+
+
+def iou_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """IoU of predicted track boxes with detections, in [0, 1]."""
+    return iou_matrix(tracks.xyxy, dets.xyxy)
+
+
+def last_iou_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """IoU of tracks' last observations with detections (OC-SORT's OCR round), in [0, 1]."""
+    return iou_matrix(tracks.last_obs, dets.xyxy)
+
+
+def iom_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Intersection over minimum of predicted boxes and detections, in [0, 1]."""
+    return iom_matrix(tracks.xyxy, dets.xyxy)
+
+
+def angle_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Velocity-direction consistency scaled by detection score, in [-0.5, 0.5]."""
+    return angle_similarity(tracks.velocity, tracks.previous_obs, dets.xyxy, dets.score)
+
+
+def embedding_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Cosine similarity of track appearance memories and detection embeddings, in [-1, 1]."""
+    sim = cosine_similarity(tracks.embedding, dets.embedding)
+    if sim.size and tracks.has_embedding is not None:
+        sim[~tracks.has_embedding] = 0.0
+    if sim.shape != (len(tracks.xyxy), len(dets.xyxy)):
+        return np.zeros((len(tracks.xyxy), len(dets.xyxy)))
+    return sim
+
+
+def depth_segmentation_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Cosine similarity of depth x mask embeddings (S_sd), in [-1, 1]; zeros when absent."""
+    sim = cosine_similarity(tracks.sd_embedding, dets.sd_embedding)
+    if sim.shape != (len(tracks.xyxy), len(dets.xyxy)):
+        return np.zeros((len(tracks.xyxy), len(dets.xyxy)))
+    return sim
+
+
+Cue = Callable[[TrackView, DetView], np.ndarray]
+
+CUES: dict[str, Cue] = {
+    "iou": iou_cue,
+    "last_iou": last_iou_cue,
+    "iom": iom_cue,
+    "angle": angle_cue,
+    "embedding": embedding_cue,
+    "depth_segmentation": depth_segmentation_cue,
+}
+
+
+def get_cue(name: str) -> Cue:
+    """Look a cue up by name; an unknown name raises a ValueError listing the valid ones."""
+    try:
+        return CUES[name]
+    except KeyError:
+        raise ValueError(f"unknown cue {name!r}; valid cues: {', '.join(sorted(CUES))}") from None

@@ -1,0 +1,584 @@
+"""OC-SORT / Deep OC-SORT tracker: track lifecycle around the cues, the filter and matching.
+
+One `Tracker.update` call per frame runs these rounds (ref: Cao et al. 2023, OC-SORT;
+Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
+
+1. confident detections vs all tracks, similarity ``w_iou S_iou + w_angle S_angle +
+   W_emb S_emb + w_sd S_sd`` (W_emb adaptive), gated by IoU with the Kalman prediction;
+2. optionally BYTE: weak detections vs the tracks still unmatched, by IoU;
+3. OCR: confident detections left vs tracks left, by IoU with their *last observation*
+   (recovers tracks whose prediction drifted while lost);
+4. optionally re-identification: detections left vs tracks left by appearance alone,
+   within a distance that grows with the time the track was missing.
+
+Matched tracks are corrected (with ORU when they come back from a gap), update their
+velocity direction and, unless the detection is heavily covered by another one (ref:
+SAM2MOT's occlusion-aware memory), their appearance memory with Deep OC-SORT's
+confidence-dependent moving average. Unmatched confident detections start tracks; a track
+gets its public id when it is confirmed, so ids run 1, 2, 3 ... per tracker with no gaps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mot_cli.detections import Detections
+from mot_cli.tracking import kalman
+from mot_cli.tracking.assign import Matches, assign
+from mot_cli.tracking.config import TrackerConfig
+from mot_cli.tracking.cues import (
+    CUES,
+    DetView,
+    TrackView,
+    adaptive_embedding_weight,
+    bisoftmax,
+    cosine_similarity,
+    covered_fraction,
+    iou_matrix,
+)
+from mot_cli.tracking.postprocess import TrackTable, postprocess
+
+
+@dataclass(frozen=True)
+class TrackOutput:
+    """Confirmed tracks matched in one frame, as parallel arrays.
+
+    Attributes:
+        ids: (K,) int32 track ids, unique, counted from 1 per tracker.
+        xyxy: (K, 4) float32 boxes (the matched detection's box).
+        score: (K,) float32 the matched detection's score, as given to the tracker.
+        det_index: (K,) int32 index of the matched detection in this frame's Detections.
+    """
+
+    ids: np.ndarray
+    xyxy: np.ndarray
+    score: np.ndarray
+    det_index: np.ndarray
+
+    def __len__(self) -> int:
+        """Number of rows."""
+        return len(self.ids)
+
+
+@dataclass
+class _Tracks:
+    """Struct-of-arrays state of all live tracks (row t is one track), internal to Tracker."""
+
+    key: np.ndarray  # (T,) int64 internal key, unique per tracker
+    id: np.ndarray  # (T,) int32 public id; 0 until confirmed
+    mean: np.ndarray  # (T, 8) Kalman state
+    cov: np.ndarray  # (T, 8, 8)
+    saved_mean: np.ndarray  # (T, 8) state right after the last observation (for ORU)
+    saved_cov: np.ndarray  # (T, 8, 8)
+    last_obs: np.ndarray  # (T, 4) last observed box
+    current_obs: np.ndarray  # (T, 4) box observed this frame, NaN if none
+    history: np.ndarray  # (T, delta_t, 4) observations 1..delta_t frames ago, NaN if none
+    velocity: np.ndarray  # (T, 2) unit direction of motion
+    hits: np.ndarray  # (T,) matched frames
+    hit_streak: np.ndarray  # (T,) matched frames in a row
+    since_update: np.ndarray  # (T,) frames since the last observation
+    det_index: np.ndarray  # (T,) detection matched this frame, -1 if none
+    score: np.ndarray  # (T,) score of that detection
+    embedding: np.ndarray  # (T, E) appearance memory (E = 0 until first embedding)
+    has_embedding: np.ndarray  # (T,) bool
+    sd_embedding: np.ndarray  # (T, F) depth x segmentation memory
+    has_sd: np.ndarray  # (T,) bool
+
+    @classmethod
+    def empty(cls, delta_t: int) -> _Tracks:
+        """No tracks."""
+        return cls(
+            key=np.zeros(0, np.int64),
+            id=np.zeros(0, np.int32),
+            mean=np.zeros((0, 8)),
+            cov=np.zeros((0, 8, 8)),
+            saved_mean=np.zeros((0, 8)),
+            saved_cov=np.zeros((0, 8, 8)),
+            last_obs=np.zeros((0, 4)),
+            current_obs=np.zeros((0, 4)),
+            history=np.zeros((0, delta_t, 4)),
+            velocity=np.zeros((0, 2)),
+            hits=np.zeros(0, np.int64),
+            hit_streak=np.zeros(0, np.int64),
+            since_update=np.zeros(0, np.int64),
+            det_index=np.zeros(0, np.int64),
+            score=np.zeros(0),
+            embedding=np.zeros((0, 0)),
+            has_embedding=np.zeros(0, bool),
+            sd_embedding=np.zeros((0, 0)),
+            has_sd=np.zeros(0, bool),
+        )
+
+    def __len__(self) -> int:
+        """Number of rows."""
+        return len(self.key)
+
+    def select(self, rows: np.ndarray) -> _Tracks:
+        """Keep some rows (boolean mask or indices)."""
+        return _Tracks(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
+
+    def extend(self, other: _Tracks) -> _Tracks:
+        """Append another bank's rows."""
+        return _Tracks(
+            **{
+                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                for f in dataclasses.fields(self)
+            }
+        )
+
+
+def _widen(memory: np.ndarray, dim: int, what: str) -> np.ndarray:
+    """Give an embedding memory its width on first use; refuse a width change later."""
+    if memory.shape[1] == dim:
+        return memory
+    if memory.shape[1] == 0:
+        return np.zeros((len(memory), dim))
+    raise ValueError(f"{what} width changed from {memory.shape[1]} to {dim} within a sequence")
+
+
+class Tracker:
+    """Online OC-SORT tracker with Deep OC-SORT appearance; one instance per video.
+
+    Call `update` once per frame in order, `reset` before another video. Scores are compared
+    with the config's thresholds as given, and clipped to [0, 1] where they weigh cues, so
+    pass probability-like scores (`track_sequence` normalises a sequence for you).
+    """
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`."""
+        self.config = config if config is not None else TrackerConfig()
+        self._noise = kalman.KalmanNoise(self.config.std_position, self.config.std_velocity)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks; the next confirmed track gets id 1 again."""
+        self._tracks = _Tracks.empty(self.config.delta_t)
+        self._frame = 0
+        self._next_key = 0
+        self._next_id = 1
+
+    def update(
+        self,
+        detections: Detections,
+        warp: np.ndarray | None = None,
+        sd_embedding: np.ndarray | None = None,
+    ) -> TrackOutput:
+        """Advance one frame; return the confirmed tracks matched in it.
+
+        Args:
+            detections: this frame's boxes, scores and optional appearance embeddings.
+            warp: 2x3 affine or 3x3 homography mapping the previous frame's pixels onto this
+                frame's (camera motion), or None for a static camera.
+            sd_embedding: optional (N, F) depth x segmentation embeddings of the detections.
+        """
+        t = self._step(detections, warp, sd_embedding)
+        rows = np.flatnonzero(t.id > 0)
+        return TrackOutput(
+            ids=t.id[rows].astype(np.int32),
+            xyxy=detections.xyxy[t.det_index[rows]].astype(np.float32),
+            score=detections.score[t.det_index[rows]].astype(np.float32),
+            det_index=t.det_index[rows].astype(np.int32),
+        )
+
+    # -- one frame -------------------------------------------------------------------------
+
+    def _step(
+        self, dets: Detections, warp: np.ndarray | None, sd_embedding: np.ndarray | None
+    ) -> _Tracks:
+        """Run one frame; return the rows of tracks that were matched or started in it."""
+        cfg = self.config
+        self._frame += 1
+        if sd_embedding is not None:
+            sd_embedding = np.asarray(sd_embedding, dtype=np.float64)
+            if sd_embedding.ndim != 2 or len(sd_embedding) != len(dets):
+                raise ValueError(f"sd_embedding must be (N={len(dets)}, F)")
+        self._advance(warp)
+        tr = self._tracks
+        if dets.embedding is not None:
+            tr.embedding = _widen(tr.embedding, dets.embedding.shape[1], "embedding")
+        if sd_embedding is not None:
+            tr.sd_embedding = _widen(tr.sd_embedding, sd_embedding.shape[1], "sd_embedding")
+
+        xyxy = dets.xyxy.astype(np.float64)
+        score = dets.score.astype(np.float64)
+        high = np.flatnonzero(score > cfg.det_threshold)
+        low = np.flatnonzero((score > cfg.low_threshold) & (score <= cfg.det_threshold))
+        emb = None if dets.embedding is None else dets.embedding.astype(np.float64)
+
+        previous = self._previous_obs()
+        view = TrackView(
+            xyxy=kalman.z_to_xyxy(tr.mean),
+            last_obs=tr.last_obs,
+            previous_obs=previous,
+            velocity=tr.velocity,
+            embedding=tr.embedding if tr.embedding.shape[1] else None,
+            has_embedding=tr.has_embedding,
+            sd_embedding=tr.sd_embedding if tr.sd_embedding.shape[1] else None,
+        )
+
+        def det_view(idx: np.ndarray) -> DetView:
+            return DetView(
+                xyxy[idx],
+                np.clip(score[idx], 0.0, 1.0),
+                None if emb is None else emb[idx],
+                None if sd_embedding is None else sd_embedding[idx],
+            )
+
+        all_tracks = np.arange(len(tr))
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def record(m: Matches, track_rows: np.ndarray, det_rows: np.ndarray) -> None:
+            pairs.append((track_rows[m.tracks], det_rows[m.dets]))
+
+        # 1. confident detections, all cues, gated by IoU with the prediction
+        similarity, iou = self._similarity(view, det_view(high))
+        m = assign(similarity, iou >= cfg.iou_threshold)
+        record(m, all_tracks, high)
+        left_tracks, left_high = m.unmatched_tracks, high[m.unmatched_dets]
+
+        # 2. BYTE: weak detections vs unmatched tracks, by IoU with the prediction
+        if cfg.use_byte and len(low) and len(left_tracks):
+            iou = iou_matrix(view.xyxy[left_tracks], xyxy[low])
+            m = assign(iou, iou >= cfg.iou_threshold)
+            record(m, left_tracks, low)
+            left_tracks = left_tracks[m.unmatched_tracks]
+
+        # 3. OCR: confident leftovers vs tracks' last observations
+        if cfg.use_ocr and len(left_high) and len(left_tracks):
+            iou = iou_matrix(tr.last_obs[left_tracks], xyxy[left_high])
+            m = assign(iou, iou >= cfg.ocr_iou_threshold)
+            record(m, left_tracks, left_high)
+            left_tracks, left_high = left_tracks[m.unmatched_tracks], left_high[m.unmatched_dets]
+
+        # 4. re-identification of lost tracks by appearance, within a growing radius
+        if cfg.reid_recovery and emb is not None and len(left_high) and len(left_tracks):
+            sim, allowed = self._reid_similarity(left_tracks, xyxy[left_high], emb[left_high])
+            m = assign(sim, allowed)
+            record(m, left_tracks, left_high)
+            left_high = left_high[m.unmatched_dets]
+
+        track_rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
+        det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
+        occluded = self._occluded(xyxy, score)
+        self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
+        self._start(left_high, xyxy, score, emb, sd_embedding)
+        self._confirm()
+        matched = self._tracks.select(self._tracks.since_update == 0)
+        self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
+        return matched
+
+    def _advance(self, warp: np.ndarray | None) -> None:
+        """Move every track to this frame: camera warp, Kalman prediction, bookkeeping."""
+        tr = self._tracks
+        if warp is not None and len(tr):
+            tr.mean, tr.cov = kalman.warp_state(tr.mean, tr.cov, warp)
+            tr.saved_mean, tr.saved_cov = kalman.warp_state(tr.saved_mean, tr.saved_cov, warp)
+            tr.last_obs = kalman.warp_boxes(tr.last_obs, warp)
+            tr.current_obs = kalman.warp_boxes(tr.current_obs, warp)
+            shape = tr.history.shape
+            tr.history = kalman.warp_boxes(tr.history.reshape(-1, 4), warp).reshape(shape)
+        tr.mean, tr.cov = kalman.predict(tr.mean, tr.cov, self._noise)
+        tr.history = np.concatenate([tr.current_obs[:, None], tr.history[:, :-1]], axis=1)
+        tr.current_obs = np.full_like(tr.current_obs, np.nan)
+        tr.hit_streak[tr.since_update > 0] = 0
+        tr.since_update += 1
+        tr.det_index[:] = -1
+        self._tracks = tr.select(np.isfinite(tr.mean[:, :4]).all(axis=1))
+
+    def _previous_obs(self) -> np.ndarray:
+        """Per track, the oldest observation within the last delta_t frames, else the last one.
+
+        This is OC-SORT's reference point for the direction of motion: far enough back that
+        one noisy box does not swing the direction, recent enough to follow turns.
+        """
+        tr = self._tracks
+        present = np.isfinite(tr.history[:, :, 0])
+        k = tr.history.shape[1]
+        oldest = k - 1 - np.argmax(present[:, ::-1], axis=1)
+        picked = tr.history[np.arange(len(tr)), oldest]
+        return np.where(present.any(axis=1)[:, None], picked, tr.last_obs)
+
+    def _similarity(self, view: TrackView, dets: DetView) -> tuple[np.ndarray, np.ndarray]:
+        """Weigh and sum the first round's cues; also return the IoU that gates them."""
+        cfg = self.config
+        weights = {"angle": cfg.w_angle, "embedding": cfg.w_emb, "depth_segmentation": cfg.w_sd}
+        iou = CUES["iou"](view, dets)
+        total = cfg.w_iou * iou
+        for name, weight in weights.items():
+            if weight == 0:
+                continue
+            sim = CUES[name](view, dets)
+            if name == "embedding":
+                if cfg.bisoftmax:
+                    sim = bisoftmax(sim, cfg.bisoftmax_temperature)
+                if cfg.adaptive_weighting:
+                    weight = adaptive_embedding_weight(sim, weight, cfg.adaptive_max_gap)
+            total = total + weight * sim
+        return total, iou
+
+    def _reid_similarity(
+        self, rows: np.ndarray, det_xyxy: np.ndarray, det_emb: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Appearance similarity of lost tracks and detections, and where it may be used."""
+        cfg = self.config
+        tr = self._tracks
+        if tr.embedding.shape[1] == 0:
+            return np.zeros((len(rows), len(det_xyxy))), np.zeros((len(rows), len(det_xyxy)), bool)
+        sim = cosine_similarity(tr.embedding[rows], det_emb)
+        last = tr.last_obs[rows]
+        centre_t = (last[:, :2] + last[:, 2:]) / 2
+        centre_d = (det_xyxy[:, :2] + det_xyxy[:, 2:]) / 2
+        dist = np.linalg.norm(centre_t[:, None] - centre_d[None], axis=2)
+        height = last[:, 3] - last[:, 1]
+        radius = cfg.reid_max_distance * height * (tr.since_update[rows] + 1)
+        allowed = (
+            (sim >= cfg.reid_threshold) & (dist <= radius[:, None]) & tr.has_embedding[rows, None]
+        )
+        return sim, allowed
+
+    def _occluded(self, xyxy: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Which detections another considered detection covers too much to trust appearance."""
+        cfg = self.config
+        occluded = np.zeros(len(xyxy), bool)
+        if not cfg.skip_occluded_embedding:
+            return occluded
+        considered = np.flatnonzero(score > cfg.low_threshold)
+        occluded[considered] = covered_fraction(xyxy[considered]) > cfg.occlusion_threshold
+        return occluded
+
+    def _alpha(self, score: np.ndarray) -> np.ndarray:
+        """Deep OC-SORT's confidence-dependent EMA factor (ref: §3.3, "dynamic appearance").
+
+        alpha = alpha_f + (1 - alpha_f) (1 - trust), trust = (s - threshold) / (1 - threshold):
+        a barely-confident box barely changes the memory.
+        """
+        cfg = self.config
+        span = max(1.0 - cfg.det_threshold, 1e-6)
+        trust = np.clip((np.clip(score, 0.0, 1.0) - cfg.det_threshold) / span, 0.0, 1.0)
+        return cfg.alpha_fixed_emb + (1.0 - cfg.alpha_fixed_emb) * (1.0 - trust)
+
+    def _correct(
+        self,
+        rows: np.ndarray,
+        det_rows: np.ndarray,
+        xyxy: np.ndarray,
+        score: np.ndarray,
+        emb: np.ndarray | None,
+        sd: np.ndarray | None,
+        previous: np.ndarray,
+        occluded: np.ndarray,
+    ) -> None:
+        """Update matched tracks' filters, velocities, memories and counters in place."""
+        if len(rows) == 0:
+            return
+        cfg = self.config
+        tr = self._tracks
+        boxes = xyxy[det_rows]
+        gaps = tr.since_update[rows]
+        back = gaps > 1 if cfg.use_oru else np.zeros(len(rows), bool)
+        mean, cov = tr.mean[rows], tr.cov[rows]
+        if (~back).any():
+            keep = ~back
+            mean[keep], cov[keep] = kalman.update(mean[keep], cov[keep], boxes[keep], self._noise)
+        if back.any():
+            r = rows[back]
+            mean[back], cov[back] = kalman.re_update(
+                tr.saved_mean[r],
+                tr.saved_cov[r],
+                tr.last_obs[r],
+                boxes[back],
+                gaps[back],
+                self._noise,
+            )
+        tr.mean[rows], tr.cov[rows] = mean, cov
+        tr.saved_mean[rows], tr.saved_cov[rows] = mean, cov
+
+        step = (boxes[:, :2] + boxes[:, 2:]) / 2 - (previous[rows, :2] + previous[rows, 2:]) / 2
+        tr.velocity[rows] = step / (np.linalg.norm(step, axis=1, keepdims=True) + 1e-6)
+        tr.last_obs[rows] = boxes
+        tr.current_obs[rows] = boxes
+        tr.since_update[rows] = 0
+        tr.hits[rows] += 1
+        tr.hit_streak[rows] += 1
+        tr.det_index[rows] = det_rows
+        tr.score[rows] = score[det_rows]
+
+        alpha = self._alpha(score[det_rows])
+        fresh = ~occluded[det_rows]
+        if emb is not None:
+            _blend(tr.embedding, tr.has_embedding, rows, emb[det_rows], alpha, fresh)
+        if sd is not None:
+            _blend(tr.sd_embedding, tr.has_sd, rows, sd[det_rows], alpha, fresh)
+
+    def _start(
+        self,
+        det_rows: np.ndarray,
+        xyxy: np.ndarray,
+        score: np.ndarray,
+        emb: np.ndarray | None,
+        sd: np.ndarray | None,
+    ) -> None:
+        """Start one unconfirmed track per unmatched confident detection."""
+        n = len(det_rows)
+        if n == 0:
+            return
+        tr = self._tracks
+        boxes = xyxy[det_rows]
+        mean, cov = kalman.initiate(boxes, self._noise)
+        keys = np.arange(self._next_key, self._next_key + n, dtype=np.int64)
+        self._next_key += n
+        e_dim, s_dim = tr.embedding.shape[1], tr.sd_embedding.shape[1]
+        new = _Tracks(
+            key=keys,
+            id=np.zeros(n, np.int32),
+            mean=mean,
+            cov=cov,
+            saved_mean=mean.copy(),
+            saved_cov=cov.copy(),
+            last_obs=boxes.copy(),
+            current_obs=boxes.copy(),
+            history=np.full((n, tr.history.shape[1], 4), np.nan),
+            velocity=np.zeros((n, 2)),
+            hits=np.ones(n, np.int64),
+            hit_streak=np.ones(n, np.int64),
+            since_update=np.zeros(n, np.int64),
+            det_index=det_rows.astype(np.int64),
+            score=score[det_rows],
+            embedding=emb[det_rows] if emb is not None else np.zeros((n, e_dim)),
+            has_embedding=np.full(n, emb is not None),
+            sd_embedding=sd[det_rows] if sd is not None else np.zeros((n, s_dim)),
+            has_sd=np.full(n, sd is not None),
+        )
+        self._tracks = tr.extend(new)
+
+    def _confirm(self) -> None:
+        """Give ids to tracks matched now that reached min_hits (or in the first frames).
+
+        Confirmation sticks: a confirmed track that comes back after a gap keeps its id and
+        is output at once (OC-SORT makes it wait min_hits frames again).
+        """
+        cfg = self.config
+        tr = self._tracks
+        ready = (tr.since_update == 0) & (tr.id == 0)
+        ready &= (tr.hit_streak >= cfg.min_hits) | (self._frame <= cfg.min_hits)
+        rows = np.flatnonzero(ready)
+        tr.id[rows] = np.arange(self._next_id, self._next_id + len(rows))
+        self._next_id += len(rows)
+
+
+def _blend(
+    memory: np.ndarray,
+    present: np.ndarray,
+    rows: np.ndarray,
+    new: np.ndarray,
+    alpha: np.ndarray,
+    fresh: np.ndarray,
+) -> None:
+    """EMA of L2-normalised embeddings in place; rows without memory take the new one."""
+    first = ~present[rows]
+    use = fresh | first
+    a = np.where(first, 0.0, alpha)[:, None]
+    mixed = a * memory[rows] + (1.0 - a) * new
+    mixed /= np.linalg.norm(mixed, axis=1, keepdims=True) + 1e-12
+    memory[rows[use]] = mixed[use]
+    present[rows[use]] = True
+
+
+# -- offline ----------------------------------------------------------------------------------
+
+
+def score_normaliser(scores: np.ndarray, mode: str) -> np.ndarray:
+    """Map a whole sequence's detection scores to [0, 1] as `TrackerConfig.score_scale` says.
+
+    Done per sequence, offline, because a detector's scale is only known from its output:
+    ACF margins, YOLO probabilities and Faster R-CNN softmax scores all become comparable
+    with one set of thresholds.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if mode == "auto":
+        inside = scores.size == 0 or (scores.min() >= 0.0 and scores.max() <= 1.0)
+        mode = "raw" if inside else "minmax"
+    if mode == "raw" or scores.size == 0:
+        return scores.copy()
+    if mode == "minmax":
+        low, high = scores.min(), scores.max()
+        if high <= low:
+            return np.ones_like(scores)
+        return (scores - low) / (high - low)
+    if mode == "rank":
+        ordered = np.sort(scores)
+        below = np.searchsorted(ordered, scores, side="left")
+        upto = np.searchsorted(ordered, scores, side="right")
+        return (below + upto) / (2.0 * len(scores))
+    raise ValueError(f"unknown score_scale {mode!r}; valid: auto, raw, minmax, rank")
+
+
+def track_sequence(
+    frames: Iterable[tuple[int, Detections, np.ndarray | None]],
+    config: TrackerConfig | None = None,
+) -> TrackTable:
+    """Track a whole sequence offline and apply the config's offline improvements.
+
+    Args:
+        frames: ``(frame number, detections, warp or None)`` in increasing frame order;
+            frames without detections may be given as empty Detections or skipped (a skipped
+            frame still advances the tracks' prediction).
+        config: tracker settings, including `score_scale` and the offline options.
+
+    Returns:
+        A TrackTable sorted by frame then id, ids counted from 1.
+    """
+    cfg = config if config is not None else TrackerConfig()
+    frames = list(frames)
+    if not frames:
+        return TrackTable.empty()
+    all_scores = np.concatenate([d.score for _, d, _ in frames])
+    normal = score_normaliser(all_scores, cfg.score_scale)
+    tracker = Tracker(cfg)
+    parts: list[dict[str, np.ndarray]] = []
+    emb_dim = next((d.embedding.shape[1] for _, d, _ in frames if d.embedding is not None), 0)
+    start, previous_frame = 0, None
+    for number, dets, warp in frames:
+        if previous_frame is not None and number <= previous_frame:
+            raise ValueError(f"frames must increase; frame {number} follows {previous_frame}")
+        if previous_frame is not None:
+            for _ in range(number - previous_frame - 1):
+                tracker._step(Detections.empty(), None, None)
+        previous_frame = number
+        scaled = Detections(dets.xyxy, normal[start : start + len(dets)], dets.cls, dets.embedding)
+        start += len(dets)
+        rows = tracker._step(scaled, warp, None)
+        idx = rows.det_index
+        parts.append(
+            {
+                "frame": np.full(len(rows), number, np.int64),
+                "key": rows.key,
+                "id": rows.id.astype(np.int64),
+                "xyxy": dets.xyxy[idx].astype(np.float64),
+                "score": dets.score[idx].astype(np.float64),
+                "det": idx,
+                "emb": dets.embedding[idx]
+                if dets.embedding is not None
+                else np.zeros((len(idx), emb_dim)),
+            }
+        )
+    raw = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    # the id each key finally got (0: never confirmed); with backfill every row of a
+    # confirmed track counts, without it only the rows from confirmation on
+    final = np.zeros(tracker._next_key, np.int64)
+    np.maximum.at(final, raw["key"], raw["id"])
+    ids = final[raw["key"]] if cfg.backfill else raw["id"]
+    keep = ids > 0
+    table = TrackTable(
+        frame=raw["frame"][keep].astype(np.int32),
+        id=ids[keep].astype(np.int32),
+        xyxy=raw["xyxy"][keep].astype(np.float32),
+        score=raw["score"][keep].astype(np.float32),
+        det=raw["det"][keep].astype(np.int32),
+    )
+    embeddings = raw["emb"][keep] if emb_dim else None
+    return postprocess(table, cfg, embeddings)

@@ -1,0 +1,207 @@
+"""The CLI as a user meets it: help, end-to-end tracking, cache reuse and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mot_cli.cli import app
+from mot_cli.formats.mot import read_mot
+from tests.conftest import MODELS, MOT15, VIDEOS, need, write_video
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code != 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", ["detect", "embed", "track", "models"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Examples" in result.output and f"mot-cli {command}" in result.output
+
+
+def test_track_public_detections_writes_valid_mot(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    result = invoke(
+        "track",
+        small_video,
+        "--det-txt",
+        small_det_txt,
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        tmp_path / "runs",
+        "--set",
+        "min_hits=1",
+    )
+    assert result.exit_code == 0, result.output
+    text = tmp_path / "runs" / "walk" / "walk.txt"
+    rows = read_mot(text, kind="tracker", seq_length=20)
+    assert len(rows.frame) == 20 and set(rows.id) == {1}
+    assert (tmp_path / "runs" / "walk" / "tracks.parquet").exists()
+    assert "tracks:" in result.stderr and str(text) in result.stderr.replace("\n", "")
+
+
+def test_track_yolo_video_and_replay_without_detecting_again(tmp_path: Path) -> None:
+    need(MODELS / "yolo11n_int8_openvino_model")
+    video = need(VIDEOS / "TUD-Campus.mp4")
+    cache = tmp_path / "runs"
+    args = [
+        "track",
+        video,
+        "--detector",
+        MODELS / "yolo11n_int8_openvino_model",
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        cache,
+    ]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    rows = read_mot(cache / "TUD-Campus" / "TUD-Campus.txt", kind="tracker", seq_length=71)
+    assert rows.frame.min() >= 1 and rows.frame.max() <= 71 and len(set(rows.id)) >= 6
+    detections = cache / "TUD-Campus" / "detections.parquet"
+    written = detections.stat().st_mtime_ns
+    second = invoke(*args, "--set", "iou_threshold=0.2", "--set", "max_age=10")
+    assert second.exit_code == 0, second.output
+    assert "cache up to date" in second.stderr
+    assert detections.stat().st_mtime_ns == written
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_one_line_error(invoke("track", tmp_path / "nope.mp4"), "nope.mp4", "no such file")
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are notes, not frames\n" * 20)
+    assert_one_line_error(invoke("detect", path), "notes.mp4", "not a video")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.avi"
+    path.touch()
+    assert_one_line_error(invoke("detect", path), "empty.avi", "empty")
+
+
+def test_zero_frame_video(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "zero.avi", 0)
+    assert_one_line_error(invoke("track", path), "zero.avi", "no decodable frames")
+
+
+def test_unknown_model_name(tmp_path: Path, small_video: Path) -> None:
+    result = invoke("detect", small_video, "--detector", "yolo99z", "--cache-dir", tmp_path)
+    assert_one_line_error(result, "yolo99z", "not found")
+
+
+def test_bad_tracker_setting_lists_valid_ones(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    result = invoke(
+        "track",
+        small_video,
+        "--det-txt",
+        small_det_txt,
+        "--set",
+        "iou_treshold=1",
+        "--cache-dir",
+        tmp_path,
+    )
+    assert_one_line_error(result, "iou_treshold", "iou_threshold")
+
+
+def _cached_run(tmp_path: Path, video: Path, det_txt: Path) -> Path:
+    result = invoke("detect", video, "--det-txt", det_txt, "--cache-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    return tmp_path / "walk" / "detections.parquet"
+
+
+def test_truncated_cache(tmp_path: Path, small_video: Path, small_det_txt: Path) -> None:
+    cache = _cached_run(tmp_path, small_video, small_det_txt)
+    cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    result = invoke(
+        "track",
+        small_video,
+        "--det-txt",
+        small_det_txt,
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        tmp_path,
+    )
+    assert_one_line_error(result, "detections.parquet", "truncated")
+
+
+def test_foreign_cache(tmp_path: Path, small_video: Path, small_det_txt: Path) -> None:
+    cache = _cached_run(tmp_path, small_video, small_det_txt)
+    other = tmp_path / "other"
+    write_video(other.with_suffix(".avi"), 25)
+    assert (
+        invoke(
+            "detect", other.with_suffix(".avi"), "--det-txt", small_det_txt, "--cache-dir", tmp_path
+        ).exit_code
+        == 0
+    )
+    cache.write_bytes((tmp_path / "other" / "detections.parquet").read_bytes())
+    result = invoke(
+        "track",
+        small_video,
+        "--det-txt",
+        small_det_txt,
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        tmp_path,
+    )
+    assert_one_line_error(result, "detections.parquet", "another run, version or config")
+
+
+def test_force_recomputes_a_damaged_cache(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    cache = _cached_run(tmp_path, small_video, small_det_txt)
+    cache.write_bytes(b"garbage")
+    result = invoke(
+        "track",
+        small_video,
+        "--det-txt",
+        small_det_txt,
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        tmp_path,
+        "--force",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_public_detections_of_mot_folder_relative_det_txt(tmp_path: Path) -> None:
+    sequence = need(MOT15 / "TUD-Campus")
+    result = invoke(
+        "track",
+        sequence,
+        "--det-txt",
+        "det/det.txt",
+        "--no-reid",
+        "--no-cmc",
+        "--cache-dir",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_mot(tmp_path / "TUD-Campus" / "TUD-Campus.txt", kind="tracker", seq_length=71)
+    assert len(set(rows.id)) >= 5
