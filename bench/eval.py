@@ -73,8 +73,12 @@ def time_trackeval(python: str, tracker: Path, repeats: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracker", type=Path, default=REFERENCE / "mixed_s0",
-                        help="Tracker folder with data/<seq>.txt for the three dev sequences.")
+    parser.add_argument(
+        "--tracker",
+        type=Path,
+        default=REFERENCE / "mixed_s0",
+        help="Tracker folder with data/<seq>.txt for the three dev sequences.",
+    )
     parser.add_argument("--repeats", type=int, default=7, help="Runs per tool (median shown).")
     args = parser.parse_args()
     if not MOT15.is_dir() or not args.tracker.is_dir():

@@ -1,17 +1,21 @@
 """Tune `TrackerConfig` on the MOT15 dev sequences and report HOTA and association speed.
 
-Detections come from two sources, tracked with one config for every sequence:
+The tracker's inputs come from the caches `mot-cli track` wrote (as `bench/association.py`
+fills them), loaded exactly as the product loads them (`mot_cli.stages.track.cached_inputs`)
+and replayed with `mot_cli.stages.track.replay`:
 
-- ``public``: each sequence's ``det/det.txt`` (``frame,-1,x,y,w,h,score,...``), parsed here;
-- ``yolo``: the caches ``mot-cli detect``/``embed`` wrote, ``<runs>/<seq>/detections.parquet``
-  and, if present, ``<runs>/<seq>/embeddings.parquet`` (columns in `mot_cli.schema`).
+- ``public``: ``<runs>/public/<seq>/``, each sequence's ``det/det.txt`` with OSNet embeddings
+  and camera-motion warps;
+- ``yolo``: ``<runs>/yolo/<seq>/``, YOLO11n INT8 detections (conf >= 0.1), likewise.
 
-Scoring is in memory with `mot_cli.metrics` (TrackEval-exact HOTA, combined over sequences).
+``--no-embeddings`` / ``--no-cmc`` drop the appearance or camera-motion cache to measure what
+each brings. Scoring is in memory with `mot_cli.metrics` (TrackEval-exact HOTA; the combined
+row is TrackEval's combination over the sequences, not a mean).
 
 Examples:
-    python bench/tune_tracker.py --source public
-    python bench/tune_tracker.py --source both --set w_emb=1.0 --grid iou_threshold=0.2,0.3
-    python bench/tune_tracker.py --source yolo --time
+    python bench/tune_tracker.py --per-seq --time
+    python bench/tune_tracker.py --source yolo --grid max_age=20,30,40 --grid w_emb=0.5,1.0
+    python bench/tune_tracker.py --source public --set reid_recovery=false --no-cmc
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import itertools
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,115 +33,90 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mot_cli.cache import RunDir  # noqa: E402
 from mot_cli.detections import Detections  # noqa: E402
-from mot_cli.tracking import Tracker, TrackerConfig, TrackTable, track_sequence  # noqa: E402
-from mot_cli.tracking.tracker import score_normaliser  # noqa: E402
+from mot_cli.formats.mot import MotRows, read_mot  # noqa: E402
+from mot_cli.formats.seqinfo import read_seqinfo  # noqa: E402
+from mot_cli.metrics.evaluate import SequenceResult, combine_results, evaluate_sequence  # noqa: E402
+from mot_cli.stages.track import cached_inputs, replay  # noqa: E402
+from mot_cli.tracking import TrackerConfig, TrackTable  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "MOT15-train"
+RUNS = ROOT / "bench" / ".runs"
 SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte", "PETS09-S2L1")
-Frames = list[tuple[int, Detections, np.ndarray | None]]
+SOURCES = ("public", "yolo")
+METRICS = ("HOTA", "DetA", "AssA", "IDF1", "MOTA")
 
 
-def seq_length(seq: str) -> int:
-    """Frames in a sequence, from its seqinfo.ini."""
-    for line in (DATA / seq / "seqinfo.ini").read_text().splitlines():
-        if line.lower().startswith("seqlength"):
-            return int(line.split("=")[1])
-    raise ValueError(f"{seq}: no seqLength in seqinfo.ini")
+@dataclass(frozen=True)
+class SequenceInputs:
+    """One sequence's cached tracker inputs and its ground truth."""
 
+    name: str
+    length: int
+    detections: dict[int, Detections]
+    warps: dict[int, np.ndarray] | None
+    gt: MotRows
 
-def _frames(frame: np.ndarray, boxes: np.ndarray, score: np.ndarray, emb: np.ndarray | None,
-            length: int) -> Frames:
-    """Group rows into one Detections per frame 1..length (empty frames included)."""
-    out: Frames = []
-    order = np.argsort(frame, kind="stable")
-    frame, boxes, score = frame[order], boxes[order], score[order]
-    emb = None if emb is None else emb[order]
-    bounds = np.searchsorted(frame, np.arange(1, length + 2))
-    for f in range(1, length + 1):
-        a, b = bounds[f - 1], bounds[f]
-        e = None if emb is None else emb[a:b]
-        out.append((f, Detections(boxes[a:b], score[a:b], np.zeros(b - a, np.int32), e), None))
-    return out
+    def track(self, config: TrackerConfig) -> TrackTable:
+        """Replay the whole sequence through the tracker, as `mot-cli track` does."""
+        return replay((1, self.length), self.detections, config, self.warps)
 
-
-def load_public(seq: str) -> Frames:
-    """The sequence's public det.txt as frames (scores in the detector's own scale)."""
-    rows = np.loadtxt(DATA / seq / "det" / "det.txt", delimiter=",", ndmin=2)
-    boxes = rows[:, 2:6].copy()
-    boxes[:, 2:] += boxes[:, :2]
-    return _frames(rows[:, 0].astype(np.int64), boxes, rows[:, 6], None, seq_length(seq))
-
-
-def load_cache(seq: str, runs: Path, min_score: float, use_embeddings: bool) -> Frames | None:
-    """YOLO detections (and embeddings) cached by mot-cli; None when the cache is missing."""
-    import pyarrow.parquet as pq
-
-    det_path = runs / seq / "detections.parquet"
-    if not det_path.exists():
-        return None
-    det = pq.read_table(det_path).to_pandas()
-    emb = None
-    emb_path = runs / seq / "embeddings.parquet"
-    if use_embeddings and emb_path.exists():
-        table = pq.read_table(emb_path).to_pandas()
-        lookup = {(f, d): i for i, (f, d) in enumerate(zip(table["frame"], table["det"], strict=True))}
-        vectors = np.stack(table["embedding"].to_numpy()).astype(np.float32)
-        index = np.array([lookup[(f, d)] for f, d in zip(det["frame"], det["det"], strict=True)])
-        emb = vectors[index]
-    keep = (det["score"].to_numpy() >= min_score) & (det["cls"].to_numpy() <= 0)
-    boxes = det[["x1", "y1", "x2", "y2"]].to_numpy()[keep]
-    emb = None if emb is None else emb[keep]
-    return _frames(det["frame"].to_numpy()[keep], boxes, det["score"].to_numpy()[keep], emb,
-                   seq_length(seq))
-
-
-def evaluate(tables: dict[str, TrackTable]) -> dict[str, dict[str, float]]:
-    """HOTA, DetA, AssA (and IDF1, MOTA) per sequence and COMBINED, with mot_cli.metrics."""
-    from mot_cli.formats.mot import MotRows, read_mot
-    from mot_cli.metrics.evaluate import combine_results, evaluate_sequence
-
-    out: dict[str, dict[str, float]] = {}
-    parts = []
-    for seq, table in tables.items():
-        n = seq_length(seq)
-        gt = read_mot(DATA / seq / "gt" / "gt.txt", kind="gt", seq_length=n)
+    def score(self, table: TrackTable) -> SequenceResult:
+        """TrackEval-exact metrics of `table` against this sequence's ground truth."""
         m = len(table)
-        rows = MotRows(table.frame, table.id, table.xywh.astype(np.float64), table.score,
-                       np.full(m, -1), np.ones(m), Path(f"{seq}.txt"))
-        result = evaluate_sequence(gt, rows, seq_length=n, benchmark="MOT15", name=seq)
-        parts.append(result)
-        out[seq] = _summary(result.summary())
-    out["COMBINED"] = _summary(combine_results(parts).summary())
+        rows = MotRows(
+            table.frame,
+            table.id,
+            table.xywh.astype(np.float64),
+            table.score,
+            np.full(m, -1),
+            np.ones(m),
+            Path(f"{self.name}.txt"),
+        )
+        return evaluate_sequence(
+            self.gt, rows, seq_length=self.length, benchmark="MOT15", name=self.name
+        )
+
+
+def load_source(
+    source: str, runs: Path, sequences: Sequence[str], *, appearance: bool, camera_motion: bool
+) -> list[SequenceInputs]:
+    """Every sequence's cached inputs for one detection source."""
+    out = []
+    for seq in sequences:
+        length = read_seqinfo(DATA / seq / "seqinfo.ini").seq_length
+        detections, warps = cached_inputs(
+            RunDir(runs / source / seq), appearance=appearance, camera_motion=camera_motion
+        )
+        gt = read_mot(DATA / seq / "gt" / "gt.txt", kind="gt", seq_length=length)
+        out.append(SequenceInputs(seq, length, detections, warps, gt))
     return out
 
 
-def _summary(s: dict) -> dict[str, float]:
-    return {k: 100 * s[k] for k in ("HOTA", "DetA", "AssA", "IDF1", "MOTA")} | {
-        "IDSW": s["IDSW"]
-    }
+def _summary(result: SequenceResult) -> dict[str, float]:
+    s = result.summary()
+    return {k: 100 * float(s[k]) for k in METRICS} | {"IDSW": float(s["IDSW"])}
 
 
-def run(data: dict[str, Frames], config: TrackerConfig) -> dict[str, dict[str, float]]:
-    """Track every sequence with one config and score the lot."""
-    return evaluate({seq: track_sequence(frames, config) for seq, frames in data.items()})
+def evaluate(inputs: list[SequenceInputs], config: TrackerConfig) -> dict[str, dict[str, float]]:
+    """Track every sequence with one config; metrics per sequence and ``COMBINED``."""
+    parts = [seq.score(seq.track(config)) for seq in inputs]
+    out = {seq.name: _summary(part) for seq, part in zip(inputs, parts, strict=True)}
+    out["COMBINED"] = _summary(combine_results(parts))
+    return out
 
 
-def time_association(frames: Frames, config: TrackerConfig, repeats: int = 3) -> float:
-    """Milliseconds per frame of `Tracker.update` alone (scores pre-normalised, no I/O)."""
-    scores = score_normaliser(np.concatenate([d.score for _, d, _ in frames]), config.score_scale)
-    scaled, start = [], 0
-    for _, d, _ in frames:
-        scaled.append(Detections(d.xyxy, scores[start:start + len(d)], d.cls, d.embedding))
-        start += len(d)
+def time_association(inputs: list[SequenceInputs], config: TrackerConfig, repeats: int = 3):
+    """Best-of-`repeats` ms/frame of `replay` (post-processing included) over `inputs`."""
+    frames = sum(seq.length for seq in inputs)
     best = float("inf")
     for _ in range(repeats):
-        tracker = Tracker(config)
-        t0 = time.perf_counter()
-        for d in scaled:
-            tracker.update(d)
-        best = min(best, (time.perf_counter() - t0) / len(scaled) * 1000)
-    return best
+        started = time.perf_counter()
+        for seq in inputs:
+            seq.track(config)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000 / frames
 
 
 def grid(specs: Sequence[str]) -> Iterator[dict[str, str]]:
@@ -151,43 +131,52 @@ def grid(specs: Sequence[str]) -> Iterator[dict[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse options, load detections, evaluate each config of the grid, print a table."""
+    """Parse options, load the caches, evaluate each config of the grid, print a table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", choices=("public", "yolo", "both"), default="public")
-    p.add_argument("--runs", type=Path, default=ROOT / "runs")
-    p.add_argument("--min-score", type=float, default=0.1, help="YOLO score floor")
-    p.add_argument("--no-embeddings", action="store_true")
+    p.add_argument("--source", choices=(*SOURCES, "both"), default="both")
+    p.add_argument("--runs", type=Path, default=RUNS, help="folder holding public/ and yolo/")
+    p.add_argument("--no-embeddings", action="store_true", help="ignore embeddings.parquet")
+    p.add_argument("--no-cmc", action="store_true", help="ignore camera_motion.parquet")
     p.add_argument("--set", action="append", default=[], help="name=value, fixed")
     p.add_argument("--grid", action="append", default=[], help="name=v1,v2,... to sweep")
-    p.add_argument("--time", action="store_true", help="also time association per frame")
-    p.add_argument("--per-seq", action="store_true", help="print per-sequence HOTA")
+    p.add_argument("--time", action="store_true", help="also time association on PETS09-S2L1")
+    p.add_argument("--per-seq", action="store_true", help="print per-sequence HOTA/AssA/IDF1")
+    p.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES)
     args = p.parse_args(argv)
 
-    sources: dict[str, dict[str, Frames]] = {}
-    if args.source in ("public", "both"):
-        sources["public"] = {s: load_public(s) for s in SEQUENCES}
-    if args.source in ("yolo", "both"):
-        yolo = {s: load_cache(s, args.runs, args.min_score, not args.no_embeddings)
-                for s in SEQUENCES}
-        missing = [s for s, f in yolo.items() if f is None]
-        if missing:
-            print(f"no YOLO cache for {', '.join(missing)} under {args.runs}; skipping yolo")
-        else:
-            sources["yolo"] = yolo  # type: ignore[assignment]
+    names = SOURCES if args.source == "both" else (args.source,)
+    sources = {
+        name: load_source(
+            name,
+            args.runs,
+            args.sequences,
+            appearance=not args.no_embeddings,
+            camera_motion=not args.no_cmc,
+        )
+        for name in names
+    }
     base = TrackerConfig().with_overrides(args.set)
     for combo in grid(args.grid):
         config = base.replace(**combo)
         line = [" ".join(f"{k}={v}" for k, v in combo.items()) or "defaults"]
-        for name, data in sources.items():
-            res = run(data, config)
+        for name, inputs in sources.items():
+            res = evaluate(inputs, config)
             c = res["COMBINED"]
-            line.append(f"{name}: HOTA {c['HOTA']:.2f} DetA {c['DetA']:.2f} AssA {c['AssA']:.2f}"
-                        f" IDF1 {c['IDF1']:.2f} IDSW {c['IDSW']}")
+            line.append(
+                f"{name}: HOTA {c['HOTA']:.2f} DetA {c['DetA']:.2f} AssA {c['AssA']:.2f}"
+                f" IDF1 {c['IDF1']:.2f} IDSW {c['IDSW']:.0f}"
+            )
             if args.per_seq:
-                line.append(" ".join(f"{s[:6]} {res[s]['HOTA']:.1f}" for s in SEQUENCES))
+                line.append(
+                    " ".join(
+                        f"{s[:6]} {res[s]['HOTA']:.1f}/{res[s]['AssA']:.1f}/{res[s]['IDF1']:.1f}"
+                        for s in args.sequences
+                    )
+                )
             if args.time:
-                ms = time_association(data["PETS09-S2L1"], config)
-                line.append(f"PETS09 {ms:.3f} ms/frame")
+                pets = [seq for seq in inputs if seq.name == "PETS09-S2L1"]
+                if pets:
+                    line.append(f"PETS09 {time_association(pets, config):.3f} ms/frame")
         print(" | ".join(line), flush=True)
 
 

@@ -7,6 +7,7 @@ import typer
 from mot_cli import __version__
 from mot_cli.commands.detect import detect_command
 from mot_cli.commands.embed import embed_command
+from mot_cli.commands.eval import eval_command
 from mot_cli.commands.models import models_command
 from mot_cli.commands.track import track_command
 
@@ -22,13 +23,7 @@ app.command("detect")(detect_command)
 app.command("embed")(embed_command)
 app.command("track")(track_command)
 app.command("models")(models_command)
-
-try:  # registered once the eval command exists
-    from mot_cli.commands.eval import eval_command
-except ImportError:  # pragma: no cover
-    pass
-else:
-    app.command("eval")(eval_command)
+app.command("eval")(eval_command)
 
 
 def _version(value: bool) -> None:

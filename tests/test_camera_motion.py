@@ -44,6 +44,7 @@ def _max_error(estimate: np.ndarray, truth: np.ndarray, shape: tuple[int, int]) 
     return float(np.abs(apply_to_points(estimate, grid) - apply_to_points(truth, grid)).max())
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("method", "downscale"), [("sparse", 1), ("sparse", 2), ("ecc", 2)])
 def test_recovers_known_rotation_and_shift(
     frame_gray: np.ndarray, method: str, downscale: int
@@ -56,6 +57,7 @@ def test_recovers_known_rotation_and_shift(
     assert _max_error(estimate, truth, frame_gray.shape) < 1.0
 
 
+@pytest.mark.integration
 def test_accepts_bgr_frames(frame_gray: np.ndarray) -> None:
     truth = _known_warp(frame_gray.shape)
     bgr = cv2.cvtColor(frame_gray, cv2.COLOR_GRAY2BGR)
@@ -63,6 +65,7 @@ def test_accepts_bgr_frames(frame_gray: np.ndarray) -> None:
     assert _max_error(estimate_affine(bgr, warped), truth, frame_gray.shape) < 1.0
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("method", ["sparse", "ecc"])
 def test_identical_frames_give_identity(frame_gray: np.ndarray, method: str) -> None:
     estimate = estimate_affine(frame_gray, frame_gray, method=method)
@@ -75,6 +78,7 @@ def test_blank_frames_give_identity(method: str) -> None:
     np.testing.assert_array_equal(estimate_affine(blank, blank, method=method), identity())
 
 
+@pytest.mark.integration
 def test_masking_everything_leaves_no_features(frame_gray: np.ndarray) -> None:
     """Boxes are honoured: covering the whole frame leaves nothing to track, so identity."""
     truth = _known_warp(frame_gray.shape)
@@ -86,6 +90,7 @@ def test_masking_everything_leaves_no_features(frame_gray: np.ndarray) -> None:
     )
 
 
+@pytest.mark.integration
 def test_masked_mover_does_not_pull_estimate(frame_gray: np.ndarray) -> None:
     """A large patch moving its own way, masked out, leaves the camera motion intact."""
     truth = _known_warp(frame_gray.shape)

@@ -27,7 +27,7 @@ def assert_one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
-@pytest.mark.parametrize("command", ["detect", "embed", "track", "models"])
+@pytest.mark.parametrize("command", ["detect", "embed", "track", "eval", "models"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0
@@ -48,6 +48,8 @@ def test_track_public_detections_writes_valid_mot(
         tmp_path / "runs",
         "--set",
         "min_hits=1",
+        "--set",
+        "score_scale=minmax",
     )
     assert result.exit_code == 0, result.output
     text = tmp_path / "runs" / "walk" / "walk.txt"

@@ -165,8 +165,8 @@ def _to_floats(path: Path, line_numbers: list[int], rows: list[list[str]]) -> np
     for i, (number, fields) in enumerate(zip(line_numbers, rows, strict=True)):
         if not _MIN_COLUMNS <= len(fields) <= _MAX_COLUMNS:
             raise MotCliError(
-                f"{path}:{number}: expected 6 to 10 columns "
-                f"(frame,id,x,y,w,h[,conf,class,visibility,z]), found {len(fields)}"
+                f"{path}:{number}: expected 6 to 10 columns (frame, id, x, y, w, h, then "
+                f"optionally conf, class, visibility, z), found {len(fields)}"
             )
         for j, text in enumerate(fields):
             try:

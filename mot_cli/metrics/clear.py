@@ -153,11 +153,15 @@ def combine_clear(parts: Sequence[ClearCounts]) -> ClearCounts:
 
 
 def clear_summary(counts: ClearCounts) -> dict[str, float | int]:
-    """CLEAR_FIELDS: ratios as fractions, counts as ints."""
+    """CLEAR_FIELDS: ratios as fractions, counts as ints.
+
+    A single sequence without ground-truth or tracker boxes reports every ratio as 0 and MLR
+    as 1 (TrackEval returns early there), even where the formulas would give e.g. MOTA < 0.
+    """
     c = counts
     num_gt_ids = max(1, c.mt + c.pt + c.ml)
     gt_dets = max(1, c.tp + c.fn)
-    return {
+    ratios = {
         "MOTA": (c.tp - c.fp - c.idsw) / gt_dets,
         "MOTP": c.motp_sum / max(1, c.tp),
         "MODA": (c.tp - c.fp) / gt_dets,
@@ -165,8 +169,12 @@ def clear_summary(counts: ClearCounts) -> dict[str, float | int]:
         "CLR_Pr": c.tp / max(1, c.tp + c.fp),
         "MTR": c.mt / num_gt_ids,
         "PTR": c.pt / num_gt_ids,
-        "MLR": 1.0 if c.empty else c.ml / num_gt_ids,
+        "MLR": c.ml / num_gt_ids,
         "sMOTA": (c.motp_sum - c.fp - c.idsw) / gt_dets,
+    }
+    if c.empty:
+        ratios = dict.fromkeys(ratios, 0.0) | {"MLR": 1.0}
+    counts_ = {
         "CLR_TP": c.tp,
         "CLR_FN": c.fn,
         "CLR_FP": c.fp,
@@ -176,3 +184,4 @@ def clear_summary(counts: ClearCounts) -> dict[str, float | int]:
         "ML": c.ml,
         "Frag": c.frag,
     }
+    return ratios | counts_

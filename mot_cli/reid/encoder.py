@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -21,7 +23,10 @@ from mot_cli.reid.osnet import (
     read_state_dict,
 )
 
-__all__ = ["INPUT_SIZE", "ReidEncoder", "file_sha256"]
+__all__ = ["INPUT_SIZE", "Backend", "ReidEncoder", "file_sha256"]
+
+Backend = Literal["torch", "openvino"]
+"""How the network runs: eager PyTorch (any device) or OpenVINO (CPU, compiled once)."""
 
 INPUT_SIZE = (256, 128)
 """Network input (height, width): the person-crop shape torchreid trains OSNet with."""
@@ -83,6 +88,9 @@ class ReidEncoder:
         device: torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
         batch_size: crops per forward pass; bounds memory, larger is faster up to a point.
         weights_sha256: digest of the weights file, for cache keys (``None`` when unknown).
+        backend: ``"torch"`` runs the model eagerly; ``"openvino"`` (CPU only) compiles it
+            once (seconds) and then runs 2.5-4x faster on CPU at float32 precision,
+            with embeddings matching torch's to about 1e-6.
     """
 
     def __init__(
@@ -92,22 +100,32 @@ class ReidEncoder:
         device: str | torch.device = "cpu",
         batch_size: int = 64,
         weights_sha256: str | None = None,
+        backend: Backend = "torch",
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if backend not in ("torch", "openvino"):
+            raise ValueError(f"unknown re-ID backend {backend!r}; valid names: openvino, torch")
         self.device = _resolve_device(device)
+        if backend == "openvino" and self.device.type != "cpu":
+            raise MotCliError(f"the openvino re-ID backend runs on cpu, not {device!r}")
         self.batch_size = batch_size
         self.weights_sha256 = weights_sha256
+        self.backend = backend
         self.model = model.eval()
-        # What actually runs: batch norms folded away and channels-last layout, which the
-        # depthwise convolutions favour on CPU (together about 1.8x faster for x0.25).
-        network = fuse_for_inference(model) if isinstance(model, OSNet) else model
-        self._network = network.to(self.device, memory_format=torch.channels_last).eval()
-        # Normalisation folded into one multiply-add: (x / 255 - mean) / std == x * scale - shift.
-        std = torch.tensor(_IMAGENET_STD_RGB, dtype=torch.float32)
-        mean = torch.tensor(_IMAGENET_MEAN_RGB, dtype=torch.float32)
-        self._scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1).to(self.device)
-        self._shift = (mean / std).view(1, 3, 1, 1).to(self.device)
+        # What actually runs: batch norms folded away, BGR accepted as is, and channels-last
+        # layout, which the depthwise convolutions favour on CPU (together ~1.8x for x0.25).
+        self._takes_bgr = isinstance(model, OSNet)
+        network = fuse_for_inference(model, bgr_input=True) if self._takes_bgr else model
+        network = network.to(self.device, memory_format=torch.channels_last).eval()
+        self._run = _openvino_runner(network) if backend == "openvino" else network
+        # Normalisation folded into one multiply-add: (x / 255 - mean) / std == x * scale - shift,
+        # per channel in the order the network takes them.
+        order = slice(None, None, -1) if self._takes_bgr else slice(None)
+        std = torch.tensor(_IMAGENET_STD_RGB[order], dtype=torch.float32)
+        mean = torch.tensor(_IMAGENET_MEAN_RGB[order], dtype=torch.float32)
+        self._scale = (1.0 / (255.0 * std)).to(self.device)
+        self._shift = (mean / std).to(self.device)
 
     @classmethod
     def load(
@@ -116,12 +134,19 @@ class ReidEncoder:
         arch: str = "osnet_x0_25",
         device: str = "cpu",
         batch_size: int = 64,
+        backend: Backend = "torch",
     ) -> ReidEncoder:
         """Build ``arch`` and load torchreid weights into it strictly (classifier dropped)."""
         weights = Path(weights)
         model = build_osnet(arch)
         load_osnet_weights(model, read_state_dict(weights), source=str(weights))
-        return cls(model, device=device, batch_size=batch_size, weights_sha256=file_sha256(weights))
+        return cls(
+            model,
+            device=device,
+            batch_size=batch_size,
+            weights_sha256=file_sha256(weights),
+            backend=backend,
+        )
 
     @property
     def feature_dim(self) -> int:
@@ -163,9 +188,37 @@ class ReidEncoder:
         with torch.inference_mode():
             for start in range(0, len(crops), self.batch_size):
                 batch = torch.from_numpy(crops[start : start + self.batch_size]).to(self.device)
-                # NHWC BGR -> NCHW RGB; uint8 crosses to the device, the float maths happens there.
-                images = batch.permute(0, 3, 1, 2).flip(1).float() * self._scale - self._shift
-                images = images.contiguous(memory_format=torch.channels_last)
-                features = torch.nn.functional.normalize(self._network(images), dim=1)
+                # uint8 crosses to the device; the float maths happens there, in NHWC, and the
+                # permute to NCHW is then a free channels-last view.
+                pixels = batch.float() if self._takes_bgr else batch.flip(-1).float()
+                images = pixels.mul_(self._scale).sub_(self._shift).permute(0, 3, 1, 2)
+                features = torch.as_tensor(self._run(images))
+                features = torch.nn.functional.normalize(features, dim=1)
                 out[start : start + len(batch)] = features.cpu().numpy()
         return out
+
+
+def _openvino_runner(network: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Compile ``network`` with OpenVINO for CPU, keeping float32 so caches agree with torch.
+
+    OpenVINO would otherwise pick bfloat16 on CPUs that have it: faster again, but embeddings
+    then differ from torch's in the third decimal.
+    """
+    try:
+        import openvino  # heavy and optional: imported only when chosen
+    except ImportError as error:
+        raise MotCliError("the openvino re-ID backend needs the 'openvino' package") from error
+    example = torch.zeros((1, 3, *INPUT_SIZE), dtype=torch.float32)
+    with warnings.catch_warnings():
+        # OpenVINO's converter traces with torch.jit, which torch now flags as deprecated;
+        # that is the converter's business, not the user's.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+        converted = openvino.convert_model(
+            network.cpu(), example_input=example, input=[(-1, 3, *INPUT_SIZE)]
+        )
+    compiled = openvino.Core().compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(compiled(images.contiguous().numpy())[0].copy())
+
+    return run

@@ -14,8 +14,9 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.detections import Detections
+from mot_cli.errors import MotCliError
 from mot_cli.schema import TRACKS
-from mot_cli.tracking import TrackerConfig, track_sequence
+from mot_cli.tracking import TrackerConfig, TrackTable, track_sequence
 
 STAGE = "tracks"
 
@@ -34,12 +35,7 @@ def run(
 
     first, last = frames
     started = time.perf_counter()
-    empty = Detections.empty()
-    sequence = (
-        (number, detections.get(number, empty), None if warps is None else warps.get(number))
-        for number in range(first, last + 1)
-    )
-    tracks = track_sequence(sequence, config)
+    tracks = replay(frames, detections, config, warps)
     key = stage_key(STAGE, config=config.to_dict(), upstream=upstream or {}, frames=[first, last])
     table = pa.table(
         {
@@ -75,6 +71,24 @@ def run(
     return parquet_path, text_path, ids
 
 
+def replay(
+    frames: tuple[int, int],
+    detections: dict[int, Detections],
+    config: TrackerConfig,
+    warps: dict[int, np.ndarray] | None = None,
+) -> TrackTable:
+    """Feed every frame of `first..last` (empty ones too) to the tracker: association only."""
+    empty = Detections.empty()
+    first, last = frames
+    return track_sequence(
+        (
+            (number, detections.get(number, empty), None if warps is None else warps.get(number))
+            for number in range(first, last + 1)
+        ),
+        config,
+    )
+
+
 def load_warps(table: pa.Table) -> dict[int, np.ndarray]:
     """Per-frame 2x3 affine warps from a camera_motion table."""
     frame = table.column("frame").to_numpy()
@@ -82,3 +96,29 @@ def load_warps(table: pa.Table) -> dict[int, np.ndarray]:
         [table.column(f"m{r}{c}").to_numpy() for r in range(2) for c in range(3)], axis=1
     ).reshape(-1, 2, 3)
     return {int(f): m for f, m in zip(frame, matrix, strict=True)}
+
+
+def cached_inputs(
+    run_dir: RunDir, *, appearance: bool = True, camera_motion: bool = True
+) -> tuple[dict[int, Detections], dict[int, np.ndarray] | None]:
+    """The tracker's inputs from a run folder's finished caches (benchmarks replay these)."""
+    from mot_cli.cache import read_table
+    from mot_cli.schema import CAMERA_MOTION, DETECTIONS
+    from mot_cli.stages import detect, embed
+    from mot_cli.stages.camera_motion import STAGE as MOTION_STAGE
+
+    def load(stage: str, schema: pa.Schema | None) -> pa.Table | None:
+        key = run_dir.completed_key(stage)
+        if key is None:
+            return None
+        return read_table(run_dir.file(stage), stage=stage, key=key, schema=schema)
+
+    table = load(detect.STAGE, DETECTIONS)
+    if table is None:
+        raise MotCliError(f"{run_dir.file(detect.STAGE)}: no finished detections cache")
+    detections = detect.frame_detections(table)
+    embeddings = load(embed.STAGE, None) if appearance else None
+    if embeddings is not None:
+        detections = embed.attach(detections, embeddings)
+    motion = load(MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
+    return detections, None if motion is None else load_warps(motion)

@@ -7,7 +7,7 @@ offline, normalising scores and applying the offline improvements of `postproces
 from mot_cli.tracking.assign import Matches, assign
 from mot_cli.tracking.config import TrackerConfig
 from mot_cli.tracking.cues import CUES, DetView, TrackView, get_cue
-from mot_cli.tracking.postprocess import TrackTable, postprocess
+from mot_cli.tracking.postprocess import TrackTable, postprocess_table
 from mot_cli.tracking.tracker import Tracker, TrackOutput, score_normaliser, track_sequence
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "TrackerConfig",
     "assign",
     "get_cue",
-    "postprocess",
+    "postprocess_table",
     "score_normaliser",
     "track_sequence",
 ]

@@ -60,8 +60,12 @@ class DetView:
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairwise intersection areas (A, B) and each side's areas; NaN boxes give 0."""
-    a = np.nan_to_num(np.asarray(a, dtype=np.float64).reshape(-1, 4), nan=0.0)
-    b = np.nan_to_num(np.asarray(b, dtype=np.float64).reshape(-1, 4), nan=0.0)
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    if np.isnan(a).any():
+        a = np.where(np.isnan(a), 0.0, a)
+    if np.isnan(b).any():
+        b = np.where(np.isnan(b), 0.0, b)
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
     rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
     wh = np.clip(rb - lt, 0.0, None)
@@ -117,8 +121,9 @@ def angle_similarity(
     valid = np.isfinite(previous_obs).all(axis=1)
     prev = _centres(np.where(valid[:, None], previous_obs, 0.0))
     delta = _centres(np.asarray(det_xyxy, dtype=np.float64))[None, :, :] - prev[:, None, :]
-    norm = np.linalg.norm(delta, axis=2) + 1e-6
-    cos = (delta[..., 0] * velocity[:, None, 0] + delta[..., 1] * velocity[:, None, 1]) / norm
+    norm = np.linalg.norm(delta, axis=2)
+    dot = delta[..., 0] * velocity[:, None, 0] + delta[..., 1] * velocity[:, None, 1]
+    cos = dot / np.where(norm > 0, norm, 1.0)
     angle = np.arccos(np.clip(cos, -1.0, 1.0))
     sim = (np.pi / 2 - angle) / np.pi
     sim[~valid] = 0.0

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _H_IDX = np.arange(4)
+_DIAG8 = np.arange(8)
+_WH8 = np.array([2, 3, 2, 3, 2, 3, 2, 3])
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,7 @@ def z_to_xyxy(z: np.ndarray) -> np.ndarray:
 
 def _size_scale(mean: np.ndarray) -> np.ndarray:
     """(T, 8) per-component scale (w, h, w, h, w, h, w, h) used to size the noise."""
-    wh = np.abs(mean[:, 2:4])
-    return np.tile(wh, 4)
+    return np.abs(mean[:, _WH8])
 
 
 def initiate(xyxy: np.ndarray, noise: KalmanNoise) -> tuple[np.ndarray, np.ndarray]:
@@ -93,8 +94,7 @@ def predict(mean: np.ndarray, cov: np.ndarray, noise: KalmanNoise) -> tuple[np.n
     q = np.empty_like(scale)
     q[:, :4] = (noise.std_position * scale[:, :4]) ** 2
     q[:, 4:] = (noise.std_velocity * scale[:, 4:]) ** 2
-    idx = np.arange(8)
-    out[:, idx, idx] += q
+    out[:, _DIAG8, _DIAG8] += q
     return mean, out
 
 
@@ -103,9 +103,9 @@ def update(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Correct every track (row) with its observed box (same row of `xyxy`)."""
     z = xyxy_to_z(xyxy)
-    r = (noise.std_position * np.abs(mean[:, 2:4])) ** 2
+    r = (noise.std_position * np.abs(mean[:, _WH8[:4]])) ** 2
     s = cov[:, :4, :4].copy()
-    s[:, _H_IDX, _H_IDX] += np.tile(r, 2)
+    s[:, _H_IDX, _H_IDX] += r
     pht = cov[:, :, :4]  # P H^T, (T, 8, 4)
     gain = np.swapaxes(np.linalg.solve(s, np.swapaxes(pht, 1, 2)), 1, 2)  # P H^T S^-1
     innovation = z - mean[:, :4]

@@ -84,6 +84,26 @@ def drop_short_tracks(table: TrackTable, min_length: int) -> TrackTable:
     return table.select(np.isin(table.id, keep_ids))
 
 
+def confident_tracks(table: TrackTable, confidence: np.ndarray, min_mean: float) -> np.ndarray:
+    """Ids of tracks whose detections' mean normalised score reaches `min_mean`.
+
+    A low threshold lets a tracker start tracks on weak boxes, which keeps people the
+    detector is unsure of; most tracks built only from weak boxes, though, are persistent
+    false positives (a pole, a poster). Judging the whole track, offline, keeps the former
+    and drops the latter.
+
+    Args:
+        table: the tracks.
+        confidence: (M,) per-row scores in [0, 1] aligned with `table` (filled-in rows ignored).
+        min_mean: smallest mean confidence a track needs.
+    """
+    observed = table.det >= 0
+    ids, inverse = np.unique(table.id[observed], return_inverse=True)
+    total = np.bincount(inverse, weights=confidence[observed], minlength=len(ids))
+    count = np.bincount(inverse, minlength=len(ids))
+    return ids[total / np.maximum(count, 1) >= min_mean]
+
+
 def interpolate_gaps(table: TrackTable, max_gap: int) -> TrackTable:
     """Fill gaps of up to `max_gap` missing frames in each track by linear interpolation.
 
@@ -114,22 +134,31 @@ def interpolate_gaps(table: TrackTable, max_gap: int) -> TrackTable:
 
 
 def smooth_tracks(table: TrackTable, sigma: float) -> TrackTable:
-    """Gaussian-weighted average of each track's boxes over nearby frames (sigma in frames).
+    """Fit each box coordinate locally with a Gaussian-weighted line (sigma in frames).
 
-    Detector boxes jitter from frame to frame while people move smoothly; averaging
-    neighbours moves each box towards the true one and raises localisation accuracy.
+    Detector boxes jitter from frame to frame while people move smoothly; pooling
+    neighbours moves each box towards the true one and raises localisation accuracy. A local
+    *linear* fit (rather than a plain weighted mean) follows steady motion without lagging
+    behind it, also at a track's first and last frames.
     """
     if sigma <= 0 or len(table) == 0:
         return table
     t = table.select(np.lexsort((table.frame, table.id)))
     out = t.xyxy.astype(np.float64).copy()
     bounds = np.flatnonzero(np.diff(t.id)) + 1
-    radius = int(np.ceil(3 * sigma))
     for rows in np.split(np.arange(len(t)), bounds):
+        if len(rows) < 3:
+            continue
         f = t.frame[rows].astype(np.float64)
-        near = np.abs(f[:, None] - f[None, :]) <= radius
-        w = np.exp(-0.5 * ((f[:, None] - f[None, :]) / sigma) ** 2) * near
-        out[rows] = (w @ t.xyxy[rows].astype(np.float64)) / w.sum(axis=1, keepdims=True)
+        d = f[None, :] - f[:, None]  # row i: offsets of every frame from frame i
+        w = np.exp(-0.5 * (d / sigma) ** 2)
+        s0, s1, s2 = w.sum(1), (w * d).sum(1), (w * d * d).sum(1)
+        x = t.xyxy[rows].astype(np.float64)
+        t0, t1 = w @ x, (w * d) @ x
+        det = s0 * s2 - s1 * s1
+        ok = det > 1e-9 * np.maximum(s0 * s2, 1e-12)
+        fit = (s2[:, None] * t0 - s1[:, None] * t1) / np.where(ok, det, 1.0)[:, None]
+        out[rows] = np.where(ok[:, None], fit, x)
     return TrackTable(t.frame, t.id, out.astype(np.float32), t.score, t.det).sorted()
 
 
@@ -258,16 +287,25 @@ def renumber(table: TrackTable) -> TrackTable:
     return TrackTable(t.frame, lookup[t.id], t.xyxy, t.score, t.det).sorted()
 
 
-def postprocess(
-    table: TrackTable, config: TrackerConfig, embeddings: np.ndarray | None = None
+def postprocess_table(
+    table: TrackTable,
+    config: TrackerConfig,
+    embeddings: np.ndarray | None = None,
+    confidence: np.ndarray | None = None,
 ) -> TrackTable:
-    """Apply the config's offline steps in order: relink, drop short, interpolate, smooth.
+    """Apply the config's offline steps: drop weak, relink, drop short, interpolate, smooth.
 
     Args:
         table: the online tracker's rows for a whole sequence.
         config: which steps run and with what settings.
         embeddings: optional (M, E) appearance embeddings aligned with `table`'s rows.
+        confidence: optional (M,) normalised scores aligned with `table`'s rows; without
+            them the score filter is skipped.
     """
+    if confidence is not None and config.min_track_score > 0 and len(table):
+        keep = np.isin(table.id, confident_tracks(table, confidence, config.min_track_score))
+        table = table.select(keep)
+        embeddings = None if embeddings is None else embeddings[keep]
     if config.relink:
         table = relink_tracklets(table, embeddings, config.relink_max_gap, config.relink_threshold)
     table = drop_short_tracks(table, config.min_track_length)

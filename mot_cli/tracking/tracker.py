@@ -40,7 +40,7 @@ from mot_cli.tracking.cues import (
     covered_fraction,
     iou_matrix,
 )
-from mot_cli.tracking.postprocess import TrackTable, postprocess
+from mot_cli.tracking.postprocess import TrackTable, postprocess_table
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ class _Tracks:
 
     def select(self, rows: np.ndarray) -> _Tracks:
         """Keep some rows (boolean mask or indices)."""
+        if rows.dtype == bool and rows.all():
+            return self
         return _Tracks(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
 
     def extend(self, other: _Tracks) -> _Tracks:
@@ -267,7 +269,7 @@ class Tracker:
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
         self._start(left_high, xyxy, score, emb, sd_embedding)
         self._confirm()
-        matched = self._tracks.select(self._tracks.since_update == 0)
+        matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
         return matched
 
@@ -305,7 +307,12 @@ class Tracker:
     def _similarity(self, view: TrackView, dets: DetView) -> tuple[np.ndarray, np.ndarray]:
         """Weigh and sum the first round's cues; also return the IoU that gates them."""
         cfg = self.config
-        weights = {"angle": cfg.w_angle, "embedding": cfg.w_emb, "depth_segmentation": cfg.w_sd}
+        no_emb = view.embedding is None or dets.embedding is None
+        weights = {
+            "angle": cfg.w_angle,
+            "embedding": 0 if no_emb else cfg.w_emb,
+            "depth_segmentation": cfg.w_sd,
+        }
         iou = CUES["iou"](view, dets)
         total = cfg.w_iou * iou
         for name, weight in weights.items():
@@ -560,6 +567,7 @@ def track_sequence(
                 "id": rows.id.astype(np.int64),
                 "xyxy": dets.xyxy[idx].astype(np.float64),
                 "score": dets.score[idx].astype(np.float64),
+                "confidence": scaled.score[idx].astype(np.float64),
                 "det": idx,
                 "emb": dets.embedding[idx]
                 if dets.embedding is not None
@@ -581,4 +589,4 @@ def track_sequence(
         det=raw["det"][keep].astype(np.int32),
     )
     embeddings = raw["emb"][keep] if emb_dim else None
-    return postprocess(table, cfg, embeddings)
+    return postprocess_table(table, cfg, embeddings, raw["confidence"][keep])
