@@ -27,6 +27,12 @@ def assert_one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
+def track_public(cache_dir: Path, video: Path, det_txt: Path, *extra: object):
+    """`mot-cli track` on imported detections, without the image stages (fast)."""
+    args = ["--det-txt", det_txt, "--no-reid", "--no-cmc", "--cache-dir", cache_dir]
+    return invoke("track", video, *args, *extra)
+
+
 @pytest.mark.parametrize("command", ["detect", "embed", "track", "eval", "models"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
@@ -37,20 +43,10 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 def test_track_public_detections_writes_valid_mot(
     tmp_path: Path, small_video: Path, small_det_txt: Path
 ) -> None:
-    result = invoke(
-        "track",
-        small_video,
-        "--det-txt",
-        small_det_txt,
-        "--no-reid",
-        "--no-cmc",
-        "--cache-dir",
-        tmp_path / "runs",
-        "--set",
-        "min_hits=1",
-        "--set",
-        "score_scale=minmax",
-    )
+    result = track_public(
+        tmp_path / "runs", small_video, small_det_txt,
+        "--set", "min_hits=1", "--set", "score_scale=minmax",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     text = tmp_path / "runs" / "walk" / "walk.txt"
     rows = read_mot(text, kind="tracker", seq_length=20)
@@ -114,62 +110,28 @@ def test_unknown_model_name(tmp_path: Path, small_video: Path) -> None:
 def test_bad_tracker_setting_lists_valid_ones(
     tmp_path: Path, small_video: Path, small_det_txt: Path
 ) -> None:
-    result = invoke(
-        "track",
-        small_video,
-        "--det-txt",
-        small_det_txt,
-        "--set",
-        "iou_treshold=1",
-        "--cache-dir",
-        tmp_path,
-    )
+    result = track_public(tmp_path, small_video, small_det_txt, "--set", "iou_treshold=1")
     assert_one_line_error(result, "iou_treshold", "iou_threshold")
 
 
 def _cached_run(tmp_path: Path, video: Path, det_txt: Path) -> Path:
     result = invoke("detect", video, "--det-txt", det_txt, "--cache-dir", tmp_path)
     assert result.exit_code == 0, result.output
-    return tmp_path / "walk" / "detections.parquet"
+    return tmp_path / video.stem / "detections.parquet"
 
 
 def test_truncated_cache(tmp_path: Path, small_video: Path, small_det_txt: Path) -> None:
     cache = _cached_run(tmp_path, small_video, small_det_txt)
     cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
-    result = invoke(
-        "track",
-        small_video,
-        "--det-txt",
-        small_det_txt,
-        "--no-reid",
-        "--no-cmc",
-        "--cache-dir",
-        tmp_path,
-    )
+    result = track_public(tmp_path, small_video, small_det_txt)
     assert_one_line_error(result, "detections.parquet", "truncated")
 
 
 def test_foreign_cache(tmp_path: Path, small_video: Path, small_det_txt: Path) -> None:
     cache = _cached_run(tmp_path, small_video, small_det_txt)
-    other = tmp_path / "other"
-    write_video(other.with_suffix(".avi"), 25)
-    assert (
-        invoke(
-            "detect", other.with_suffix(".avi"), "--det-txt", small_det_txt, "--cache-dir", tmp_path
-        ).exit_code
-        == 0
-    )
-    cache.write_bytes((tmp_path / "other" / "detections.parquet").read_bytes())
-    result = invoke(
-        "track",
-        small_video,
-        "--det-txt",
-        small_det_txt,
-        "--no-reid",
-        "--no-cmc",
-        "--cache-dir",
-        tmp_path,
-    )
+    other = _cached_run(tmp_path, write_video(tmp_path / "other.avi", 25), small_det_txt)
+    cache.write_bytes(other.read_bytes())
+    result = track_public(tmp_path, small_video, small_det_txt)
     assert_one_line_error(result, "detections.parquet", "another run, version or config")
 
 
@@ -178,32 +140,40 @@ def test_force_recomputes_a_damaged_cache(
 ) -> None:
     cache = _cached_run(tmp_path, small_video, small_det_txt)
     cache.write_bytes(b"garbage")
-    result = invoke(
-        "track",
-        small_video,
-        "--det-txt",
-        small_det_txt,
-        "--no-reid",
-        "--no-cmc",
-        "--cache-dir",
-        tmp_path,
-        "--force",
-    )
+    result = track_public(tmp_path, small_video, small_det_txt, "--force")
     assert result.exit_code == 0, result.output
 
 
 def test_public_detections_of_mot_folder_relative_det_txt(tmp_path: Path) -> None:
     sequence = need(MOT15 / "TUD-Campus")
-    result = invoke(
-        "track",
-        sequence,
-        "--det-txt",
-        "det/det.txt",
-        "--no-reid",
-        "--no-cmc",
-        "--cache-dir",
-        tmp_path,
-    )
+    result = track_public(tmp_path, sequence, Path("det/det.txt"))
     assert result.exit_code == 0, result.output
     rows = read_mot(tmp_path / "TUD-Campus" / "TUD-Campus.txt", kind="tracker", seq_length=71)
     assert len(set(rows.id)) >= 5
+
+
+def test_embed_needs_detections_first(tmp_path: Path, small_video: Path) -> None:
+    result = invoke("embed", small_video, "--cache-dir", tmp_path)
+    assert_one_line_error(result, "detections.parquet", "mot-cli detect")
+
+
+def test_embed_after_detect_aligns_rows_and_is_reused(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    need(MODELS / "osnet_x0_25_msmt17.pth")
+    cache = _cached_run(tmp_path, small_video, small_det_txt)
+    result = invoke("embed", small_video, "--cache-dir", tmp_path, "--reid-backend", "torch")
+    assert result.exit_code == 0, result.output
+    import pyarrow.parquet as pq
+
+    embeddings = pq.read_table(tmp_path / "walk" / "embeddings.parquet")
+    detections = pq.read_table(cache)
+    assert embeddings.num_rows == detections.num_rows == 21
+    assert embeddings.schema.field("embedding").type.list_size == 512
+    again = invoke("embed", small_video, "--cache-dir", tmp_path, "--reid-backend", "torch")
+    assert "cache up to date" in again.stderr
+
+
+def test_embed_rejects_unknown_backend(tmp_path: Path, small_video: Path) -> None:
+    result = invoke("embed", small_video, "--cache-dir", tmp_path, "--reid-backend", "tpu")
+    assert_one_line_error(result, "--reid-backend", "tpu")

@@ -62,7 +62,8 @@ def load_det_parquet(path: Path) -> dict[str, np.ndarray]:
         "det": cols["det"].astype(np.int64),
         "xyxy": np.stack([cols[c] for c in ("x1", "y1", "x2", "y2")], axis=1).astype(np.float32),
         "score": cols["score"].astype(np.float32),
-        "cls": cols["cls"].astype(np.int64),
+        # imported public detections carry class -1 (unknown); boxmot wants ids >= 0
+        "cls": np.maximum(cols["cls"], 0).astype(np.int64),
     }
 
 

@@ -28,6 +28,7 @@ def embed_command(
         ),
     ] = "osnet_x0_25",
     device: opt.Device = "cpu",
+    reid_backend: opt.ReidBackend = "auto",
     batch: opt.Batch = 8,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
@@ -53,6 +54,9 @@ def embed_command(
     from mot_cli.stages import detect, embed
     from mot_cli.video import FrameRange
 
+    config = embed.EmbedConfig(
+        model=reid_model, arch=arch, device=device, batch=batch, backend=reid_backend
+    )
     run = open_run(source, cache_dir, name, FrameRange(start, end))
     key = run.run_dir.completed_key(detect.STAGE)
     if key is None:
@@ -64,7 +68,6 @@ def embed_command(
         run.run_dir.file(detect.STAGE), stage=detect.STAGE, key=key, schema=DETECTIONS
     )
     detections = detect.frame_detections(table)
-    config = embed.EmbedConfig(model=reid_model, arch=arch, device=device, batch=batch)
     out = embed.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
     console.print(
         f"embeddings: {out.num_rows} crops → {run.run_dir.file(embed.STAGE)}", highlight=False

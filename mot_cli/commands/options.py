@@ -45,6 +45,14 @@ Confidence = Annotated[
 ]
 ImageSize = Annotated[int, typer.Option("--imgsz", help="Detector input size in pixels.")]
 Device = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:0, …")]
+ReidBackend = Annotated[
+    str,
+    typer.Option(
+        "--reid-backend",
+        help="Re-ID runtime: torch, openvino (CPU only, 2.5-4x faster there) or auto "
+        "(openvino on CPU when installed).",
+    ),
+]
 Batch = Annotated[int, typer.Option("--batch", min=1, help="Frames per detector call.")]
 DetTxt = Annotated[
     Path | None,

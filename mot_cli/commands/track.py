@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mot_cli.commands import options as opt
 from mot_cli.commands._common import console, user_errors
 from mot_cli.commands.detect import detect_config
+
+if TYPE_CHECKING:
+    from mot_cli.detections import Detections
+    from mot_cli.pipeline import Run
+    from mot_cli.stages.embed import EmbedConfig
 
 DEFAULT_REID = "osnet_x0_25_msmt17"
 
@@ -35,6 +40,7 @@ def track_command(
             "can be found, else tracking runs without appearance.",
         ),
     ] = None,
+    reid_backend: opt.ReidBackend = "auto",
     cmc: Annotated[
         bool,
         typer.Option(
@@ -78,6 +84,7 @@ def track_command(
     from mot_cli.pipeline import open_run
     from mot_cli.stages import detect
     from mot_cli.stages import track as track_stage
+    from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
     from mot_cli.video import FrameRange
 
@@ -92,7 +99,11 @@ def track_command(
     detections = detect.frame_detections(table)
     upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
     if reid:
-        detections = _with_embeddings(run, detections, reid_model, device, force, upstream)
+        embed_config = EmbedConfig(
+            model=reid_model or DEFAULT_REID, device=device, backend=reid_backend
+        )
+        required = reid_model is not None
+        detections = _with_embeddings(run, detections, embed_config, required, force, upstream)
     warps = None
     if cmc:
         from mot_cli.stages import camera_motion
@@ -126,23 +137,24 @@ def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:
     return candidate if candidate.exists() else det_txt
 
 
-def _with_embeddings(run, detections, reid_model, device, force, upstream):
+def _with_embeddings(
+    run: Run,
+    detections: dict[int, Detections],
+    config: EmbedConfig,
+    required: bool,
+    force: bool,
+    upstream: dict[str, str],
+) -> dict[int, Detections]:
+    """Attach embeddings; without `required`, missing default weights only turn appearance off."""
     from mot_cli.errors import MotCliError
     from mot_cli.stages import embed
 
-    config = embed.EmbedConfig(model=reid_model or DEFAULT_REID, device=device)
     try:
         table = embed.run(
-            run.source,
-            run.run_dir,
-            config,
-            run.frames,
-            detections,
-            upstream["detections"],
-            force=force,
+            run.source, run.run_dir, config, run.frames, detections, upstream["detections"], force
         )
     except MotCliError as exc:
-        if reid_model is not None or "not found" not in str(exc):
+        if required or "not found" not in str(exc):
             raise
         console.print(f"[yellow]warning:[/] appearance off: {exc}", highlight=False)
         return detections
