@@ -177,3 +177,41 @@ def test_embed_after_detect_aligns_rows_and_is_reused(
 def test_embed_rejects_unknown_backend(tmp_path: Path, small_video: Path) -> None:
     result = invoke("embed", small_video, "--cache-dir", tmp_path, "--reid-backend", "tpu")
     assert_one_line_error(result, "--reid-backend", "tpu")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [("5", "2", "before --start"), ("50", None, "the source has 20 frames")],
+)
+def test_bad_frame_range(
+    tmp_path: Path,
+    small_video: Path,
+    small_det_txt: Path,
+    start: str,
+    end: str | None,
+    message: str,
+) -> None:
+    extra = ["--start", start, *(["--end", end] if end else [])]
+    result = track_public(tmp_path, small_video, small_det_txt, *extra)
+    assert_one_line_error(result, message)
+
+
+def test_frame_range_limits_the_output(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    result = track_public(
+        tmp_path,
+        small_video,
+        small_det_txt,
+        "--start",
+        "4",
+        "--end",
+        "15",
+        "--set",
+        "min_hits=1",
+        "--set",
+        "score_scale=minmax",
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_mot(tmp_path / "walk" / "walk.txt", kind="tracker", seq_length=20)
+    assert rows.frame.min() == 4 and rows.frame.max() == 15

@@ -127,3 +127,11 @@ def test_killed_detect_resumes_and_equals_an_uninterrupted_run(tmp_path: Path) -
     uninterrupted = pq.read_table(clean / "TUD-Campus" / "detections.parquet")
     assert resumed.num_rows > 120
     assert resumed.replace_schema_metadata(None).equals(uninterrupted.replace_schema_metadata(None))
+
+
+def test_unknown_class_name_is_refused_with_examples() -> None:
+    need(YOLO_DIR)
+    with pytest.raises(MotCliError, match=r"unknown class 'unicorn'.*person"):
+        detect.YoloDetector(YOLO_DIR, DetectConfig(classes=("unicorn",)))
+    by_id = detect.YoloDetector(YOLO_DIR, DetectConfig(classes=("0", "car")))
+    assert by_id.class_ids == [0, 2]

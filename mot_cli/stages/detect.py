@@ -146,7 +146,7 @@ def run(
     sha = model.sha256
     key = stage_key(
         STAGE,
-        config=_config_entry(config) | {"model": None},
+        config=_config_entry(config) | {"model": None, "batch": None},
         model_sha256=sha,
         source=fingerprint,
         frames=[first, last],
