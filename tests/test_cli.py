@@ -215,3 +215,24 @@ def test_frame_range_limits_the_output(
     assert result.exit_code == 0, result.output
     rows = read_mot(tmp_path / "walk" / "walk.txt", kind="tracker", seq_length=20)
     assert rows.frame.min() == 4 and rows.frame.max() == 15
+
+
+def test_unknown_cmc_method_is_refused_before_any_work(tmp_path: Path, small_video: Path) -> None:
+    result = invoke("track", small_video, "--cmc-method", "magic", "--cache-dir", tmp_path)
+    assert_one_line_error(result, "--cmc-method", "magic")
+    assert not (tmp_path / "walk").exists()
+
+
+def test_camera_motion_stage_is_cached_and_used(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    args = ["--det-txt", small_det_txt, "--no-reid", "--cache-dir", tmp_path]
+    first = invoke("track", small_video, *args, "--cmc-method", "ecc")
+    assert first.exit_code == 0, first.output
+    import json
+
+    manifest = json.loads((tmp_path / "walk" / "manifest.json").read_text())
+    assert manifest["stages"]["camera_motion"]["config"]["method"] == "ecc"
+    assert "camera_motion" in manifest["stages"]["tracks"]["upstream"]
+    second = invoke("track", small_video, *args, "--cmc-method", "ecc")
+    assert second.stderr.count("cache up to date") == 2  # detections and camera motion

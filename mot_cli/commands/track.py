@@ -47,6 +47,13 @@ def track_command(
             "--cmc/--no-cmc", help="Camera-motion compensation; turn off for static cameras."
         ),
     ] = True,
+    cmc_method: Annotated[
+        str,
+        typer.Option(
+            "--cmc-method",
+            help="How camera motion is estimated: sparse (optical flow + RANSAC) or ecc.",
+        ),
+    ] = "sparse",
     settings: Annotated[
         list[str] | None,
         typer.Option(
@@ -82,7 +89,7 @@ def track_command(
 
     from mot_cli.errors import MotCliError
     from mot_cli.pipeline import open_run
-    from mot_cli.stages import detect
+    from mot_cli.stages import camera_motion, detect
     from mot_cli.stages import track as track_stage
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
@@ -93,6 +100,7 @@ def track_command(
     except ValueError as exc:
         raise MotCliError(f"--set: {exc}") from None
     det_txt = _relative_to_sequence(det_txt, source)
+    motion_config = camera_motion.CameraMotionConfig(method=cmc_method) if cmc else None
     det_config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt)
     run = open_run(source, cache_dir, name, FrameRange(start, end))
     table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
@@ -105,12 +113,8 @@ def track_command(
         required = reid_model is not None
         detections = _with_embeddings(run, detections, embed_config, required, force, upstream)
     warps = None
-    if cmc:
-        from mot_cli.stages import camera_motion
-
-        motion = camera_motion.run(
-            run.source, run.run_dir, camera_motion.CameraMotionConfig(), run.frames, force=force
-        )
+    if motion_config is not None:
+        motion = camera_motion.run(run.source, run.run_dir, motion_config, run.frames, force=force)
         upstream["camera_motion"] = run.run_dir.completed_key(camera_motion.STAGE) or ""
         warps = track_stage.load_warps(motion)
     parquet_path, text_path, ids = track_stage.run(

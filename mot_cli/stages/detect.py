@@ -185,6 +185,7 @@ def _import_det_txt(
     spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
     table = cached(run_dir, spec, force)
     if table is not None:
+        console.print(f"{STAGE}: cache up to date ({run_dir.file(STAGE)})")
         return table
     rows = read_mot(path, kind="det")
     keep = (rows.frame >= first) & (rows.frame <= last)
