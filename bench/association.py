@@ -52,6 +52,11 @@ def fill_caches(work: Path, source: str, settings: list[str]) -> None:
         mot_cli(*args)
         print(f"  {source}/{seq}: caches + our tracks in {time.perf_counter() - started:.1f} s",
               flush=True)
+    manifest = json.loads((work / source / "PETS09-S2L1" / "manifest.json").read_text())
+    embed = manifest["stages"]["embeddings"]
+    print(f"  {source}/PETS09-S2L1 embed stage (when its cache was filled): {embed['rows']} "
+          f"crops in {embed['seconds']:.1f} s = {embed['rows'] / embed['seconds']:.0f} crops/s "
+          f"({embed['config']['backend']} backend)", flush=True)
 
 
 def time_ours(work: Path, source: str, settings: list[str], repeats: int = 3) -> tuple[float, int]:

@@ -69,6 +69,9 @@ def embed_command(
     )
     detections = detect.frame_detections(table)
     out = embed.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
+    entry = run.run_dir.load_manifest()["stages"][embed.STAGE]
+    rate = f" ({entry['rows'] / entry['seconds']:.0f} crops/s)" if entry.get("seconds") else ""
     console.print(
-        f"embeddings: {out.num_rows} crops → {run.run_dir.file(embed.STAGE)}", highlight=False
+        f"embeddings: {out.num_rows} crops{rate} → {run.run_dir.file(embed.STAGE)}",
+        highlight=False,
     )

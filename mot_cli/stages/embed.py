@@ -89,7 +89,7 @@ def run(
         frames=[first, last],
     )
     entry = {
-        "config": asdict(config),
+        "config": asdict(config) | {"backend": backend},
         "model": {"path": str(model.path), "sha256": sha},
         "upstream": {"detections": detections_key},
     }
