@@ -146,6 +146,15 @@ class RunDir:
             return None
         return entry.get("key")
 
+    def read_completed(
+        self, stage: str, schema: pa.Schema | None, key: str | None = None
+    ) -> pa.Table | None:
+        """A finished stage's table (checked against `key` when given), else None."""
+        found = self.completed_key(stage)
+        if found is None or (key is not None and found != key):
+            return None
+        return read_table(self.file(stage), stage=stage, key=found, schema=schema)
+
     def record(self, stage: str, entry: dict) -> None:
         manifest = self.load_manifest()
         manifest.setdefault("stages", {})[stage] = entry

@@ -47,7 +47,6 @@ def embed_command(
 
       MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
     """
-    from mot_cli.cache import read_table
     from mot_cli.errors import MotCliError
     from mot_cli.pipeline import open_run
     from mot_cli.schema import DETECTIONS
@@ -58,15 +57,13 @@ def embed_command(
         model=reid_model, arch=arch, device=device, batch=batch, backend=reid_backend
     )
     run = open_run(source, cache_dir, name, FrameRange(start, end))
-    key = run.run_dir.completed_key(detect.STAGE)
-    if key is None:
+    table = run.run_dir.read_completed(detect.STAGE, DETECTIONS)
+    if table is None:
         raise MotCliError(
             f"{run.run_dir.file(detect.STAGE)}: no detections cache; run "
             "`mot-cli detect` first (or `mot-cli track`, which runs every stage)"
         )
-    table = read_table(
-        run.run_dir.file(detect.STAGE), stage=detect.STAGE, key=key, schema=DETECTIONS
-    )
+    key = run.run_dir.completed_key(detect.STAGE)
     detections = detect.frame_detections(table)
     out = embed.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
     entry = run.run_dir.load_manifest()["stages"][embed.STAGE]

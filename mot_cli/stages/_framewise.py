@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, read_table
+from mot_cli.cache import RunDir
 from mot_cli.progress import console, progress_bar
 from mot_cli.video import FrameSource
 
@@ -32,19 +32,28 @@ class StageRun:
 
 def cached(run_dir: RunDir, spec: StageRun, force: bool) -> pa.Table | None:
     """The stage's cached table when its key matches, else None (stale caches are redone)."""
-    if force or run_dir.completed_key(spec.stage) != spec.key:
-        return None
-    return read_table(run_dir.file(spec.stage), stage=spec.stage, key=spec.key, schema=spec.schema)
+    table = None if force else run_dir.read_completed(spec.stage, spec.schema, spec.key)
+    if table is not None:
+        console.print(f"{spec.stage}: cache up to date ({run_dir.file(spec.stage)})")
+    return table
 
 
 def run_framewise(
-    run_dir: RunDir, source: FrameSource, spec: StageRun, process: BatchFn, force: bool
+    run_dir: RunDir,
+    source: FrameSource,
+    spec: StageRun,
+    make_process: Callable[[], BatchFn],
+    force: bool,
 ) -> pa.Table:
-    """Run `process` over frame batches, flushing a chunk every `flush_frames` frames."""
+    """Run the batch function over frames, flushing a chunk every `flush_frames` frames.
+
+    `make_process` is called only when there is work to do, so a fresh cache never pays for
+    loading a model.
+    """
     table = cached(run_dir, spec, force)
     if table is not None:
-        console.print(f"{spec.stage}: cache up to date ({run_dir.file(spec.stage)})")
         return table
+    process = make_process()
     partial = run_dir.partial(spec.stage, spec.key, spec.schema)
     if force:
         partial.resume_frame(spec.first)  # creates the folder with the key

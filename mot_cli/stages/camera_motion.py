@@ -74,4 +74,4 @@ def run(
         columns.update({f"m{i // 3}{i % 3}": pa.array(flat[:, i], pa.float32()) for i in range(6)})
         return pa.table(columns, schema=CAMERA_MOTION)
 
-    return run_framewise(run_dir, source, spec, process, force)
+    return run_framewise(run_dir, source, spec, lambda: process, force)

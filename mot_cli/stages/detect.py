@@ -16,7 +16,7 @@ from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS
-from mot_cli.stages._framewise import StageRun, cached, run_framewise
+from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
 from mot_cli.video import FrameSource
 
 STAGE = "detections"
@@ -153,16 +153,13 @@ def run(
     )
     entry = {"config": _config_entry(config), "model": {"path": str(model.path), "sha256": sha}}
     spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
-    if cached(run_dir, spec, force) is None:
+
+    def make_process() -> BatchFn:
         console.print(f"detect: {model.name} from {model.path} ({model.source})")
         detector = YoloDetector(model.path, config)
-    else:
-        detector = None
+        return lambda numbers, images: detections_table(numbers, detector.detect(images))
 
-    def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
-        return detections_table(numbers, detector.detect(images))
-
-    return run_framewise(run_dir, source, spec, process, force)
+    return run_framewise(run_dir, source, spec, make_process, force)
 
 
 def _import_det_txt(
@@ -185,7 +182,6 @@ def _import_det_txt(
     spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
     table = cached(run_dir, spec, force)
     if table is not None:
-        console.print(f"{STAGE}: cache up to date ({run_dir.file(STAGE)})")
         return table
     rows = read_mot(path, kind="det")
     keep = (rows.frame >= first) & (rows.frame <= last)

@@ -13,7 +13,7 @@ from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import embeddings_schema
-from mot_cli.stages._framewise import StageRun, cached, run_framewise
+from mot_cli.stages._framewise import BatchFn, StageRun, run_framewise
 from mot_cli.video import FrameSource
 
 STAGE = "embeddings"
@@ -95,21 +95,23 @@ def run(
     }
     schema = embeddings_schema(EMBEDDING_DIM)
     spec = StageRun(STAGE, key, schema, first, last, config.batch, entry)
-    encoder = None
-    if cached(run_dir, spec, force) is None:
+    empty = np.zeros((0, 4), np.float32)
+
+    def make_process() -> BatchFn:
         from mot_cli.reid.encoder import ReidEncoder
 
         console.print(f"embed: {model.name} from {model.path} ({model.source}), {backend}")
         encoder = ReidEncoder.load(
             model.path, arch=config.arch, device=config.device, backend=backend
         )
-    empty = np.zeros((0, 4), np.float32)
 
-    def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
-        boxes = [detections[n].xyxy if n in detections else empty for n in numbers]
-        return embeddings_table(numbers, encoder.embed_many(images, boxes))
+        def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
+            boxes = [detections[n].xyxy if n in detections else empty for n in numbers]
+            return embeddings_table(numbers, encoder.embed_many(images, boxes))
 
-    return run_framewise(run_dir, source, spec, process, force)
+        return process
+
+    return run_framewise(run_dir, source, spec, make_process, force)
 
 
 def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:

@@ -102,23 +102,16 @@ def cached_inputs(
     run_dir: RunDir, *, appearance: bool = True, camera_motion: bool = True
 ) -> tuple[dict[int, Detections], dict[int, np.ndarray] | None]:
     """The tracker's inputs from a run folder's finished caches (benchmarks replay these)."""
-    from mot_cli.cache import read_table
     from mot_cli.schema import CAMERA_MOTION, DETECTIONS
     from mot_cli.stages import detect, embed
     from mot_cli.stages.camera_motion import STAGE as MOTION_STAGE
 
-    def load(stage: str, schema: pa.Schema | None) -> pa.Table | None:
-        key = run_dir.completed_key(stage)
-        if key is None:
-            return None
-        return read_table(run_dir.file(stage), stage=stage, key=key, schema=schema)
-
-    table = load(detect.STAGE, DETECTIONS)
+    table = run_dir.read_completed(detect.STAGE, DETECTIONS)
     if table is None:
         raise MotCliError(f"{run_dir.file(detect.STAGE)}: no finished detections cache")
     detections = detect.frame_detections(table)
-    embeddings = load(embed.STAGE, None) if appearance else None
+    embeddings = run_dir.read_completed(embed.STAGE, None) if appearance else None
     if embeddings is not None:
         detections = embed.attach(detections, embeddings)
-    motion = load(MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
+    motion = run_dir.read_completed(MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
     return detections, None if motion is None else load_warps(motion)
