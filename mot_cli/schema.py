@@ -11,6 +11,11 @@ camera_motion.parquet frame int32, m00..m12 float32: the 2x3 affine that maps pi
                      coordinates of frame-1 onto frame (identity for frame 1)
 tracks.parquet       frame int32, id int32 (1-based, unique within a frame),
                      x1, y1, x2, y2 float32, score float32, det int32 (-1 when interpolated)
+masks.parquet        frame int32, det int32 (rows align with detections.parquet),
+                     height, width int32 (the frame's size), rle string (COCO compressed RLE
+                     `counts`, as pycocotools writes it), area int32 (pixels), x1, y1, x2, y2
+                     float32 (the mask's own bounding box; zeros when empty), quality float32
+                     (the model's own mask score; NaN when it gives none)
 """
 
 from __future__ import annotations
@@ -46,6 +51,23 @@ TRACKS = pa.schema(
         ("y2", pa.float32()),
         ("score", pa.float32()),
         ("det", pa.int32()),
+    ]
+)
+
+
+MASKS = pa.schema(
+    [
+        ("frame", pa.int32()),
+        ("det", pa.int32()),
+        ("height", pa.int32()),
+        ("width", pa.int32()),
+        ("rle", pa.string()),
+        ("area", pa.int32()),
+        ("x1", pa.float32()),
+        ("y1", pa.float32()),
+        ("x2", pa.float32()),
+        ("y2", pa.float32()),
+        ("quality", pa.float32()),
     ]
 )
 
