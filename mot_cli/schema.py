@@ -16,6 +16,13 @@ masks.parquet        frame int32, det int32 (rows align with detections.parquet)
                      `counts`, as pycocotools writes it), area int32 (pixels), x1, y1, x2, y2
                      float32 (the mask's own bounding box; zeros when empty), quality float32
                      (the model's own mask score; NaN when it gives none)
+depth.parquet        frame int32, det int32 (rows align with detections.parquet), box_median,
+                     box_q1, box_q3 float32 (depth inside the box), mask_median, mask_q1,
+                     mask_q3 float32 (inside the mask; NaN without masks). Depth is always
+                     *nearness* (inverse depth: larger = nearer), metric or relative.
+depth_maps.parquet   frame int32, height, width int32 (the map's size), scale float32 (frame
+                     pixels per map pixel), metric bool (true: values are 1/metres),
+                     map binary (float16 little-endian, row-major, height*width values)
 """
 
 from __future__ import annotations
@@ -68,6 +75,24 @@ MASKS = pa.schema(
         ("x2", pa.float32()),
         ("y2", pa.float32()),
         ("quality", pa.float32()),
+    ]
+)
+
+
+DEPTH = pa.schema(
+    [("frame", pa.int32()), ("det", pa.int32())]
+    + [(f"{where}_{stat}", pa.float32()) for where in ("box", "mask")
+       for stat in ("median", "q1", "q3")]
+)
+
+DEPTH_MAPS = pa.schema(
+    [
+        ("frame", pa.int32()),
+        ("height", pa.int32()),
+        ("width", pa.int32()),
+        ("scale", pa.float32()),
+        ("metric", pa.bool_()),
+        ("map", pa.binary()),
     ]
 )
 
