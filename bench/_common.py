@@ -7,19 +7,55 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-MOT15 = SHARED / "datasets" / "MOT15-train"
-VIDEOS = SHARED / "datasets" / "videos"
+DATASETS = SHARED / "datasets"
+MOT15 = DATASETS / "MOT15-train"
+MOT16 = DATASETS / "MOT16-train"
+VIDEOS = DATASETS / "videos"
 MODELS = SHARED / "models"
-DEV_SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte", "PETS09-S2L1")
-VIDEO_FILES = {
-    "TUD-Campus": "TUD-Campus.mp4",
-    "TUD-Stadtmitte": "TUD-Stadtmitte.mp4",
-    "PETS09-S2L1": "PETS09-S2L1.avi",
-}
+
+
+@dataclass(frozen=True)
+class DevSequence:
+    """One labelled sequence of the dev set: where its files are and which rules score it."""
+
+    name: str
+    split: Path  # the MOTChallenge split folder holding <name>/gt, det, seqinfo.ini
+    benchmark: str  # MOT15 or MOT16 preprocessing (TrackEval's BENCHMARK)
+    video: Path  # the frames as one video file, frame-aligned with the ground truth
+
+    @property
+    def folder(self) -> Path:
+        return self.split / self.name
+
+    @property
+    def gt(self) -> Path:
+        return self.folder / "gt" / "gt.txt"
+
+    @property
+    def det_txt(self) -> Path:
+        return self.folder / "det" / "det.txt"
+
+    @property
+    def seqinfo(self) -> Path:
+        return self.folder / "seqinfo.ini"
+
+
+# The dev set: the one place the benches learn where the data is (../shared/datasets/README.md,
+# "The dev set"). Every bench and the tuning use all five, each with its own benchmark's rules.
+DEV_SET: tuple[DevSequence, ...] = (
+    DevSequence("TUD-Campus", MOT15, "MOT15", VIDEOS / "TUD-Campus.mp4"),
+    DevSequence("TUD-Stadtmitte", MOT15, "MOT15", VIDEOS / "TUD-Stadtmitte.mp4"),
+    DevSequence("PETS09-S2L1", MOT15, "MOT15", VIDEOS / "PETS09-S2L1.avi"),
+    DevSequence("KITTI-17", MOT15, "MOT15", VIDEOS / "KITTI-17.mp4"),
+    DevSequence("MOT16-11", MOT16, "MOT16", VIDEOS / "MOT16-11.mp4"),
+)
+DEV = {seq.name: seq for seq in DEV_SET}
+DEV_SEQUENCES = tuple(DEV)
 
 
 def bench_env() -> dict[str, str]:

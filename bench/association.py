@@ -1,18 +1,29 @@
-"""Our tracker against boxmot's peers on the MOT15 dev sequences, from the same caches.
+"""Our tracker against boxmot's peers on labelled sequences, from the same caches.
+
+By default the sequences are the five dev sequences (bench/_common.py: TUD-Campus,
+TUD-Stadtmitte, PETS09-S2L1, KITTI-17 with MOT15 rules, MOT16-11 with MOT16 rules);
+``--data DIR --seqmap FILE`` runs the same comparison on any MOTChallenge split folder
+(``DIR/<seq>/{gt/gt.txt, det/det.txt, seqinfo.ini, img1/}``; the benchmark's rules come from
+the folder's name, as `mot-cli eval` picks them).
 
 For each detection source — (a) each sequence's public `det.txt`, (b) YOLO11n INT8 detections
 at conf >= 0.1 — this fills the caches once with `mot-cli track` (detections, OSNet x0_25
-MSMT17 embeddings, camera motion), then runs boxmot 25.0.0's ByteTrack, OC-SORT, BoT-SORT,
-Deep OC-SORT and StrongSORT on the same cached detections and embeddings (boxmot lives in its
-own venv, `bench/.venv-boxmot`, made on first use; see bench/peers/README.md), scores every
-tracker with `mot-cli eval`, and prints HOTA, AssA, IDF1, IDSW and association-only ms/frame.
+MSMT17 embeddings, camera motion; our tracks with the defaults), runs every boxmot 25.0.0
+peer on the same cached detections and embeddings (boxmot lives in its own venv,
+`bench/.venv-boxmot`, made on first use; see bench/peers/README.md), scores every tracker
+per sequence under that sequence's rules with mot-cli's TrackEval-exact metrics, and prints
+per sequence HOTA / AssA / IDF1 / MOTA / IDSW of ours and every peer, the combined figures
+(TrackEval's combination: counts summed over sequences), and our left-out (leave-one-
+sequence-out) figures beside the in-sample ones when `bench/tune_tracker.py --cv` has
+written them (``--cv-json``, default bench/.runs/cv.json).
 
 Association-only time: for boxmot, the time inside `tracker.update()`; for ours, the time of
 `track_sequence` replaying cached detections, embeddings and camera motion (post-processing
-included). Both are per frame over all frames of the three sequences.
+included); per frame over all frames.
 
     python bench/association.py [--sources public yolo] [--peers bytetrack ocsort ...]
                                 [--no-peers] [--work bench/.runs] [--set name=value ...]
+                                [--data DIR --seqmap FILE]
 """
 
 from __future__ import annotations
@@ -25,42 +36,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (
-    DEV_SEQUENCES,
-    MODELS,
-    MOT15,
-    REPO,
-    VIDEO_FILES,
-    VIDEOS,
-    bench_env,
-    mot_cli,
-)
+from bench._common import DEV_SET, MODELS, REPO, DevSequence, bench_env, mot_cli
 
-PEERS = ("bytetrack", "ocsort", "botsort", "deepocsort", "strongsort", "boosttrack", "occluboost")
+PEERS = (
+    "bytetrack", "ocsort", "botsort", "deepocsort", "strongsort", "hybridsort",
+    "boosttrack", "occluboost",
+)  # fmt: skip
+FIELDS = ("HOTA", "AssA", "IDF1", "MOTA", "IDSW")
 
 
-def fill_caches(work: Path, source: str, settings: list[str]) -> None:
+def user_sequences(data: Path, seqmap: Path | None) -> tuple[DevSequence, ...]:
+    """Sequences of a user's MOTChallenge split folder, scored with its benchmark's rules."""
+    from mot_cli.metrics.dataset import detect_benchmark, find_ground_truth
+
+    found = find_ground_truth(data, seqmap=seqmap, sequences=(), seq_length=None)
+    benchmark = detect_benchmark(data, found)
+    return tuple(
+        DevSequence(seq.name, data, benchmark, data / seq.name) for seq in found
+    )
+
+
+def fill_caches(work: Path, source: str, sequences, settings: list[str]) -> None:
     """Run `mot-cli track` per sequence: fills caches and writes our tracker's results."""
-    for seq in DEV_SEQUENCES:
-        args = ["track", VIDEOS / VIDEO_FILES[seq], "--cache-dir", work / source,
-                "-o", work / source / "trackers" / "ours" / "data" / f"{seq}.txt"]
+    for seq in sequences:
+        args = ["track", seq.video, "--cache-dir", work / source, "--name", seq.name,
+                "-o", work / source / "trackers" / "ours" / f"{seq.name}.txt"]
         if source == "public":
-            args += ["--det-txt", MOT15 / seq / "det" / "det.txt"]
+            args += ["--det-txt", seq.det_txt]
         for item in settings:
             args += ["--set", item]
         started = time.perf_counter()
         mot_cli(*args)
-        print(f"  {source}/{seq}: caches + our tracks in {time.perf_counter() - started:.1f} s",
-              flush=True)
-    manifest = json.loads((work / source / "PETS09-S2L1" / "manifest.json").read_text())
-    embed = manifest["stages"]["embeddings"]
-    print(f"  {source}/PETS09-S2L1 embed stage (when its cache was filled): {embed['rows']} "
-          f"crops in {embed['seconds']:.1f} s = {embed['rows'] / embed['seconds']:.0f} crops/s "
-          f"({embed['config']['backend']} backend)", flush=True)
+        print(f"  {source}/{seq.name}: caches + our tracks in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
 
 
-def time_ours(work: Path, source: str, settings: list[str], repeats: int = 3) -> tuple[float, int]:
-    """Median over `repeats` of our association time summed over the sequences; and frames."""
+def time_ours(work: Path, source: str, sequences, settings: list[str],
+              repeats: int = 3) -> float:
+    """Median over `repeats` of our association ms/frame over every frame of `sequences`."""
     from mot_cli.cache import RunDir
     from mot_cli.formats.seqinfo import read_seqinfo
     from mot_cli.stages import track
@@ -68,9 +81,9 @@ def time_ours(work: Path, source: str, settings: list[str], repeats: int = 3) ->
 
     config = TrackerConfig().with_overrides(settings)
     inputs = []
-    for seq in DEV_SEQUENCES:
-        length = read_seqinfo(MOT15 / seq / "seqinfo.ini").seq_length
-        detections, warps = track.cached_inputs(RunDir(work / source / seq))
+    for seq in sequences:
+        length = read_seqinfo(seq.seqinfo).seq_length
+        detections, warps = track.cached_inputs(RunDir(work / source / seq.name))
         inputs.append(((1, length), detections, warps))
     totals = []
     for _ in range(repeats):
@@ -78,10 +91,10 @@ def time_ours(work: Path, source: str, settings: list[str], repeats: int = 3) ->
         for frames, detections, warps in inputs:
             track.replay(frames, detections, config, warps)
         totals.append(time.perf_counter() - started)
-    return sorted(totals)[repeats // 2], sum(f[1] for f, _, _ in inputs)
+    return sorted(totals)[repeats // 2] * 1000 / sum(f[1] for f, _, _ in inputs)
 
 
-def run_peers(work: Path, source: str, peers: list[str]) -> dict[str, float]:
+def run_peers(work: Path, source: str, sequences, peers: list[str]) -> dict[str, float]:
     """Each peer on each sequence; returns association ms/frame per peer (all frames)."""
     from bench.peers.boxmot_env import ensure_boxmot_env, run_peer
     from mot_cli.formats.seqinfo import read_seqinfo
@@ -90,14 +103,14 @@ def run_peers(work: Path, source: str, peers: list[str]) -> dict[str, float]:
     timing = {}
     for peer in peers:
         total_ms, total_frames = 0.0, 0
-        for seq in DEV_SEQUENCES:
-            info = read_seqinfo(MOT15 / seq / "seqinfo.ini")
-            run = work / source / seq
+        for seq in sequences:
+            info = read_seqinfo(seq.seqinfo)
+            run = work / source / seq.name
             summary = run_peer(
-                python, peer, work / source / "trackers" / peer / "data" / f"{seq}.txt",
+                python, peer, work / source / "trackers" / peer / f"{seq.name}.txt",
                 width=info.width, height=info.height,
                 detections=run / "detections.parquet", embeddings=run / "embeddings.parquet",
-                frames=VIDEOS / VIDEO_FILES[seq], num_frames=info.seq_length,
+                frames=seq.video, num_frames=info.seq_length,
                 reid_weights=MODELS / "osnet_x0_25_msmt17.pth",
             )
             total_ms += summary["assoc_ms_per_frame"] * summary["frames"]
@@ -107,10 +120,61 @@ def run_peers(work: Path, source: str, peers: list[str]) -> dict[str, float]:
     return timing
 
 
-def evaluate(work: Path, source: str, trackers: list[str]) -> dict[str, dict]:
-    out = work / source / "eval.json"
-    mot_cli("eval", MOT15, *[work / source / "trackers" / t for t in trackers], "--json", out)
-    return json.loads(out.read_text())
+def evaluate(work: Path, source: str, sequences, trackers: list[str]) -> dict[str, dict]:
+    """Per tracker: per-sequence summaries (each under its own rules) and COMBINED."""
+    from mot_cli.formats.mot import read_mot
+    from mot_cli.formats.seqinfo import read_seqinfo
+    from mot_cli.metrics.evaluate import combine_results, evaluate_sequence
+
+    gts = {}
+    for seq in sequences:
+        length = read_seqinfo(seq.seqinfo).seq_length
+        gts[seq.name] = (read_mot(seq.gt, kind="gt", seq_length=length), length)
+    out = {}
+    for tracker in trackers:
+        parts = {}
+        for seq in sequences:
+            gt, length = gts[seq.name]
+            rows = read_mot(work / source / "trackers" / tracker / f"{seq.name}.txt",
+                            kind="tracker", seq_length=length)
+            parts[seq.name] = evaluate_sequence(gt, rows, seq_length=length,
+                                                benchmark=seq.benchmark, name=seq.name)
+        out[tracker] = {name: r.summary() for name, r in parts.items()}
+        out[tracker]["COMBINED"] = combine_results(list(parts.values())).summary()
+    return out
+
+
+def _cell(values: dict, field: str) -> str:
+    value = values[field]
+    return f"{value:6d}" if field == "IDSW" else f"{100 * value:6.2f}"
+
+
+def report(source: str, sequences, timing: dict, results: dict, cv: dict | None) -> None:
+    """Per-sequence and combined tables, with the best peer and our left-out figures."""
+    label = "public det.txt" if source == "public" else "YOLO11n INT8 (conf >= 0.1)"
+    print(f"\n=== {label} ===")
+    header = f"{'tracker':<12}" + "".join(f"{f:>7}" for f in FIELDS)
+    wins = 0
+    for name in [seq.name for seq in sequences] + ["COMBINED"]:
+        rules = next((s.benchmark for s in sequences if s.name == name), "each its own")
+        print(f"\n{name} ({rules} rules)\n{header}{'ms/frame':>9}")
+        ranked = sorted(results, key=lambda t: -results[t][name]["HOTA"])
+        for tracker in ranked:
+            ms = f"{timing[tracker]:9.2f}" if name == "COMBINED" and tracker in timing else ""
+            print(f"{tracker:<12}" + "".join(_cell(results[tracker][name], f) for f in FIELDS)
+                  + ms)
+        peers = [t for t in results if t != "ours"]
+        if peers:
+            best = max(peers, key=lambda t: results[t][name]["HOTA"])
+            gap = 100 * (results["ours"][name]["HOTA"] - results[best][name]["HOTA"])
+            wins += name != "COMBINED" and gap >= 0
+            print(f"ours - best peer ({best}): {gap:+.2f} HOTA")
+        if cv and name in cv.get(source, {}):
+            row = cv[source][name]
+            print(f"ours left-out (CV): HOTA {row['left_out']:.2f} vs in-sample "
+                  f"{row['in_sample']:.2f} (settings picked without {name})")
+    if len(results) > 1:
+        print(f"\nours >= best peer on {wins} of {len(sequences)} sequences ({label})")
 
 
 def main() -> None:
@@ -122,37 +186,33 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".runs")
     parser.add_argument("--set", dest="settings", action="append", default=[])
+    parser.add_argument("--data", type=Path, help="a MOTChallenge split folder (default: "
+                        "the five dev sequences)")
+    parser.add_argument("--seqmap", type=Path, help="sequence list for --data")
+    parser.add_argument("--cv-json", type=Path, default=None,
+                        help="left-out figures written by tune_tracker.py --cv "
+                        "(default: WORK/cv.json, dev set only)")
     args = parser.parse_args()
     import os
 
     os.environ.update(bench_env())
+    sequences = DEV_SET if args.data is None else user_sequences(args.data, args.seqmap)
+    cv_path = args.cv_json or (args.work / "cv.json" if args.data is None else None)
+    cv = json.loads(cv_path.read_text()) if cv_path and cv_path.is_file() else None
     peers = [] if args.no_peers else args.peers
-    report = []
     for source in args.sources:
         print(f"[{source}] filling caches and running ours", flush=True)
-        fill_caches(args.work, source, args.settings)
-        seconds, frames = time_ours(args.work, source, args.settings)
-        timing = {"ours": seconds * 1000 / frames}
+        fill_caches(args.work, source, sequences, args.settings)
+        timing = {"ours": time_ours(args.work, source, sequences, args.settings)}
         if peers:
             print(f"[{source}] boxmot peers", flush=True)
-            timing.update(run_peers(args.work, source, peers))
-        results = evaluate(args.work, source, ["ours", *peers])
-        report.append((source, timing, results))
-    for source, timing, results in report:
-        label = "public det.txt" if source == "public" else "YOLO11n INT8 (conf >= 0.1)"
-        print(f"\n{label}: combined over {', '.join(DEV_SEQUENCES)} (mot-cli eval, MOT15 rules)")
-        print(f"{'tracker':<12} {'HOTA':>6} {'AssA':>6} {'IDF1':>6} {'IDSW':>5} {'ms/frame':>9}")
-        ranked = sorted(timing, key=lambda t: -results[t]["COMBINED_SEQ"]["HOTA"])
-        for tracker in ranked:
-            row = results[tracker]["COMBINED_SEQ"]
-            print(f"{tracker:<12} {100 * row['HOTA']:6.2f} {100 * row['AssA']:6.2f} "
-                  f"{100 * row['IDF1']:6.2f} {row['IDSW']:5d} {timing[tracker]:9.2f}")
-        best_peer = max((t for t in timing if t != "ours"),
-                        key=lambda t: results[t]["COMBINED_SEQ"]["HOTA"], default=None)
-        if best_peer:
-            gap = 100 * (results["ours"]["COMBINED_SEQ"]["HOTA"]
-                         - results[best_peer]["COMBINED_SEQ"]["HOTA"])
-            print(f"ours - best peer ({best_peer}): {gap:+.2f} HOTA points")
+            timing.update(run_peers(args.work, source, sequences, peers))
+        results = evaluate(args.work, source, sequences, ["ours", *peers])
+        (args.work / source / "results.json").write_text(json.dumps(results, indent=1))
+        report(source, sequences, timing, results, cv)
+    if cv_path:
+        print(f"\nleft-out figures from {cv_path}" if cv else
+              f"\nno left-out figures: run bench/tune_tracker.py --cv (writes {cv_path})")
 
 
 if __name__ == "__main__":

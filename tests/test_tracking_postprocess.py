@@ -36,6 +36,18 @@ def test_interpolate_fills_short_gaps_only() -> None:
     assert out.det.tolist() == [0, -1, -1, 0, 0]
 
 
+def test_interpolation_needs_confident_real_observations_on_both_sides() -> None:
+    t = _table([(1, 1, 0.0), (4, 1, 30.0), (7, 1, 60.0), (1, 2, 200.0), (4, 2, 230.0)])
+    score = np.array([0.9, 0.2, 0.9, 0.9, 0.9], np.float32)  # row 2: a weak BYTE match
+    det = np.array([0, 0, 0, 0, -1], np.int32)  # row 5: itself filled in, not observed
+    t = TrackTable(t.frame, t.id, t.xyxy, score, det)
+    out = interpolate_gaps(t, max_gap=5, anchor_score=0.5)
+    assert len(out) == len(t)  # no gap has a confident observation at both ends
+    out = interpolate_gaps(t, max_gap=5, anchor_score=0.1)
+    assert out.frame[out.id == 1].tolist() == list(range(1, 8))
+    assert out.frame[out.id == 2].tolist() == [1, 4]
+
+
 def test_drop_short_tracks_counts_observed_frames() -> None:
     t = _table([(1, 1, 0.0), (2, 1, 1.0), (3, 1, 2.0), (1, 2, 50.0)])
     assert set(drop_short_tracks(t, 2).id.tolist()) == {1}
@@ -69,7 +81,8 @@ def test_relink_joins_continuing_tracklet_by_appearance_and_motion() -> None:
 
 def test_confident_tracks_and_renumber() -> None:
     t = _table([(1, 4, 0.0), (2, 4, 1.0), (1, 9, 50.0)])
-    assert confident_tracks(t, np.array([0.9, 0.7, 0.1]), 0.5).tolist() == [4]
+    t = TrackTable(t.frame, t.id, t.xyxy, np.array([0.9, 0.7, 0.1], np.float32), t.det)
+    assert confident_tracks(t, 0.5).tolist() == [4]
     assert renumber(t).id.tolist() == [1, 2, 1]
 
 

@@ -16,6 +16,7 @@ def detect_config(
     device: str,
     batch: int,
     det_txt: Path | None,
+    det_score: str = "auto",
 ):
     """Build the detect stage's config from CLI options (shared by `detect` and `track`)."""
     from mot_cli.stages.detect import DetectConfig
@@ -29,6 +30,7 @@ def detect_config(
         device=device,
         batch=batch,
         det_txt=det_txt,
+        det_score=det_score,
     )
 
 
@@ -42,6 +44,7 @@ def detect_command(
     device: opt.Device = "cpu",
     batch: opt.Batch = 8,
     det_txt: opt.DetTxt = None,
+    det_score: opt.DetScore = "auto",
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -65,7 +68,7 @@ def detect_command(
     from mot_cli.stages import detect
     from mot_cli.video import FrameRange
 
-    config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt)
+    config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt, det_score)
     run = open_run(source, cache_dir, name, FrameRange(start, end))
     table = detect.run(run.source, run.run_dir, config, run.frames, force=force)
     console.print(

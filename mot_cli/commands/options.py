@@ -62,3 +62,12 @@ DetTxt = Annotated[
         "of running a model (scores keep their own scale).",
     ),
 ]
+DetScore = Annotated[
+    str,
+    typer.Option(
+        "--det-score",
+        help="How --det-txt scores become probabilities: auto (from the file's score range), "
+        "probability, acf (MOT15 public), dpm (MOT16/17 public) or logistic:CENTRE:WIDTH. "
+        "The tracker's thresholds read probabilities; model detections already are.",
+    ),
+]

@@ -29,6 +29,7 @@ def track_command(
     device: opt.Device = "cpu",
     batch: opt.Batch = 8,
     det_txt: opt.DetTxt = None,
+    det_score: opt.DetScore = "auto",
     reid: Annotated[
         bool, typer.Option("--reid/--no-reid", help="Use appearance (re-ID) embeddings.")
     ] = True,
@@ -101,10 +102,12 @@ def track_command(
         raise MotCliError(f"--set: {exc}") from None
     det_txt = _relative_to_sequence(det_txt, source)
     motion_config = camera_motion.CameraMotionConfig(method=cmc_method) if cmc else None
-    det_config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt)
+    det_config = detect_config(
+        detector, classes, conf, imgsz, device, batch, det_txt, det_score
+    )
     run = open_run(source, cache_dir, name, FrameRange(start, end))
     table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
-    detections = detect.frame_detections(table)
+    detections = detect.frame_detections(table, detect.recorded_score_map(run.run_dir, table))
     upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
     if reid:
         embed_config = EmbedConfig(

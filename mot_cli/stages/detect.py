@@ -16,6 +16,7 @@ from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS
+from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
 from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
 from mot_cli.video import FrameSource
 
@@ -24,7 +25,11 @@ STAGE = "detections"
 
 @dataclass(frozen=True)
 class DetectConfig:
-    """How to detect; `det_txt` replaces the model with public detections (MOTChallenge det.txt)."""
+    """How to detect; `det_txt` replaces the model with public detections (MOTChallenge det.txt).
+
+    `det_score` names the fixed calibration of a det.txt's scores (mot_cli/scores.py): auto,
+    probability, acf, dpm or logistic:CENTRE:WIDTH. Model detections are probabilities.
+    """
 
     model: str = "yolo11n"
     classes: tuple[str, ...] = ("person",)
@@ -33,8 +38,10 @@ class DetectConfig:
     device: str = "cpu"
     batch: int = 8
     det_txt: Path | None = field(default=None)
+    det_score: str = "auto"
 
     def __post_init__(self) -> None:
+        parse_score_map(self.det_score)  # a bad name fails before any work
         if not 0.0 <= self.confidence <= 1.0:
             raise MotCliError(f"--conf must be in [0, 1], got {self.confidence}")
         if self.image_size < 32 or self.image_size % 32:
@@ -146,12 +153,17 @@ def run(
     sha = model.sha256
     key = stage_key(
         STAGE,
-        config=_config_entry(config) | {"model": None, "batch": None},
+        config={k: v for k, v in _config_entry(config).items() if k != "det_score"}
+        | {"model": None, "batch": None},
         model_sha256=sha,
         source=fingerprint,
         frames=[first, last],
     )
-    entry = {"config": _config_entry(config), "model": {"path": str(model.path), "sha256": sha}}
+    entry = {
+        "config": _config_entry(config),
+        "model": {"path": str(model.path), "sha256": sha},
+        "score_map": PROBABILITY.to_dict(),
+    }
     spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
 
     def make_process() -> BatchFn:
@@ -165,25 +177,34 @@ def run(
 def _import_det_txt(
     source: FrameSource, run_dir: RunDir, config: DetectConfig, frames: tuple[int, int], force: bool
 ) -> pa.Table:
-    """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale."""
+    """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale.
+
+    The score calibration (`config.det_score`, or the family the file's score range reveals)
+    goes into the key and the manifest, so the tracker reads every score as a probability.
+    """
     from mot_cli.formats.mot import read_mot
 
     first, last = frames
     path = Path(config.det_txt)
     if not path.is_file():
         raise MotCliError(f"{path}: detections file not found")
+    rows = read_mot(path, kind="det")
+    score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
     key = stage_key(
         STAGE,
-        config={"det_txt_sha256": file_sha256(path)},
+        config={"det_txt_sha256": file_sha256(path), "score_map": score_map.to_dict()},
         source=source.info.fingerprint,
         frames=[first, last],
     )
-    entry = {"config": _config_entry(config), "model": {"path": str(path), "sha256": key}}
+    entry = {
+        "config": _config_entry(config),
+        "model": {"path": str(path), "sha256": key},
+        "score_map": score_map.to_dict(),
+    }
     spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
     table = cached(run_dir, spec, force)
     if table is not None:
         return table
-    rows = read_mot(path, kind="det")
     keep = (rows.frame >= first) & (rows.frame <= last)
     frame = rows.frame[keep]
     order = np.argsort(frame, kind="stable")
@@ -215,16 +236,39 @@ def _import_det_txt(
         STAGE,
         {**entry, "key": key, "complete": True, "frames": [first, last], "rows": table.num_rows},
     )
-    console.print(f"detect: imported {table.num_rows} public detections from {path}")
+    low, high = (float(rows.conf.min()), float(rows.conf.max())) if len(rows.conf) else (0, 0)
+    how = "" if score_map.kind == "probability" else (
+        f" (logistic, centre {score_map.centre:g}, width {score_map.width:g})"
+    )
+    console.print(
+        f"detect: imported {table.num_rows} public detections from {path}; scores "
+        f"{low:g}…{high:g} read as {score_map.name}{how}"
+        + (" [--det-score auto]" if config.det_score == "auto" else ""),
+        highlight=False,
+    )
     return table
 
 
-def frame_detections(table: pa.Table) -> dict[int, Detections]:
-    """Split a detections table into per-frame Detections (the tracker's input)."""
+def recorded_score_map(run_dir: RunDir, table: pa.Table) -> ScoreMap:
+    """The calibration recorded with the detections cache (older caches: from their range)."""
+    entry = run_dir.load_manifest().get("stages", {}).get(STAGE, {})
+    if isinstance(entry.get("score_map"), dict):
+        return ScoreMap.from_dict(entry["score_map"])
+    return infer_score_map(table.column("score").to_numpy())
+
+
+def frame_detections(
+    table: pa.Table, score_map: ScoreMap | None = None
+) -> dict[int, Detections]:
+    """Split a detections table into per-frame Detections (the tracker's input).
+
+    With `score_map`, scores become probabilities (the tracker's thresholds read them so).
+    """
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
     frame = columns["frame"]
+    score = columns["score"] if score_map is None else score_map.apply(columns["score"])
     xyxy = np.stack([columns["x1"], columns["y1"], columns["x2"], columns["y2"]], axis=1)
     return {
-        number: Detections(xyxy[rows], columns["score"][rows], columns["cls"][rows])
+        number: Detections(xyxy[rows], score[rows], columns["cls"][rows])
         for number, rows in rows_by_frame(frame, columns["det"])
     }

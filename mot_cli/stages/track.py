@@ -109,7 +109,7 @@ def cached_inputs(
     table = run_dir.read_completed(detect.STAGE, DETECTIONS)
     if table is None:
         raise MotCliError(f"{run_dir.file(detect.STAGE)}: no finished detections cache")
-    detections = detect.frame_detections(table)
+    detections = detect.frame_detections(table, detect.recorded_score_map(run_dir, table))
     embeddings = run_dir.read_completed(embed.STAGE, None) if appearance else None
     if embeddings is not None:
         detections = embed.attach(detections, embeddings)

@@ -94,7 +94,7 @@ class TrackerConfig:
             (0: off; ref: StrongSORT's GSI, our own simpler version).
     """
 
-    score_scale: str = "rank"
+    score_scale: str = "raw"
     det_threshold: float = 0.35
     low_threshold: float = 0.05
     use_byte: bool = True

@@ -84,8 +84,8 @@ def drop_short_tracks(table: TrackTable, min_length: int) -> TrackTable:
     return table.select(np.isin(table.id, keep_ids))
 
 
-def confident_tracks(table: TrackTable, confidence: np.ndarray, min_mean: float) -> np.ndarray:
-    """Ids of tracks whose detections' mean normalised score reaches `min_mean`.
+def confident_tracks(table: TrackTable, min_mean: float) -> np.ndarray:
+    """Ids of tracks whose detections' mean score (a probability) reaches `min_mean`.
 
     A low threshold lets a tracker start tracks on weak boxes, which keeps people the
     detector is unsure of; most tracks built only from weak boxes, though, are persistent
@@ -93,27 +93,29 @@ def confident_tracks(table: TrackTable, confidence: np.ndarray, min_mean: float)
     and drops the latter.
 
     Args:
-        table: the tracks.
-        confidence: (M,) per-row scores in [0, 1] aligned with `table` (filled-in rows ignored).
-        min_mean: smallest mean confidence a track needs.
+        table: the tracks, scores in [0, 1] (filled-in rows ignored).
+        min_mean: smallest mean score a track needs.
     """
     observed = table.det >= 0
     ids, inverse = np.unique(table.id[observed], return_inverse=True)
-    total = np.bincount(inverse, weights=confidence[observed], minlength=len(ids))
+    total = np.bincount(inverse, weights=table.score[observed], minlength=len(ids))
     count = np.bincount(inverse, minlength=len(ids))
     return ids[total / np.maximum(count, 1) >= min_mean]
 
 
-def interpolate_gaps(table: TrackTable, max_gap: int) -> TrackTable:
+def interpolate_gaps(table: TrackTable, max_gap: int, anchor_score: float = 0.0) -> TrackTable:
     """Fill gaps of up to `max_gap` missing frames in each track by linear interpolation.
 
     A person hidden for a moment is still there; the ground truth keeps them, so a filled-in
-    box usually turns a miss into a hit (and keeps one id across the gap for IDF1/AssA).
+    box usually turns a miss into a hit (and keeps one id across the gap for IDF1/AssA). Only
+    a gap between two real observations scoring at least `anchor_score` is filled: a track
+    held together by weak boxes must not grow invented ones.
     """
     if max_gap <= 0 or len(table) == 0:
         return table
     t = table.select(np.lexsort((table.frame, table.id)))
-    same = t.id[1:] == t.id[:-1]
+    anchor = (t.det >= 0) & (t.score >= anchor_score)
+    same = (t.id[1:] == t.id[:-1]) & anchor[1:] & anchor[:-1]
     step = t.frame[1:].astype(np.int64) - t.frame[:-1]
     gaps = np.flatnonzero(same & (step > 1) & (step <= max_gap + 1))
     if len(gaps) == 0:
@@ -288,28 +290,26 @@ def renumber(table: TrackTable) -> TrackTable:
 
 
 def postprocess_table(
-    table: TrackTable,
-    config: TrackerConfig,
-    embeddings: np.ndarray | None = None,
-    confidence: np.ndarray | None = None,
+    table: TrackTable, config: TrackerConfig, embeddings: np.ndarray | None = None
 ) -> TrackTable:
     """Apply the config's offline steps: drop weak, relink, drop short, interpolate, smooth.
 
+    Only interpolation adds boxes, and only between a track's confident observations (score
+    above `det_threshold`); the other steps drop rows, relabel or move boxes.
+
     Args:
-        table: the online tracker's rows for a whole sequence.
+        table: the online tracker's rows for a whole sequence, scores in [0, 1].
         config: which steps run and with what settings.
         embeddings: optional (M, E) appearance embeddings aligned with `table`'s rows.
-        confidence: optional (M,) normalised scores aligned with `table`'s rows; without
-            them the score filter is skipped.
     """
-    if confidence is not None and config.min_track_score > 0 and len(table):
-        keep = np.isin(table.id, confident_tracks(table, confidence, config.min_track_score))
+    if config.min_track_score > 0 and len(table):
+        keep = np.isin(table.id, confident_tracks(table, config.min_track_score))
         table = table.select(keep)
         embeddings = None if embeddings is None else embeddings[keep]
     if config.relink:
         table = relink_tracklets(table, embeddings, config.relink_max_gap, config.relink_threshold)
     table = drop_short_tracks(table, config.min_track_length)
-    table = interpolate_gaps(table, config.interpolate_max_gap)
+    table = interpolate_gaps(table, config.interpolate_max_gap, config.det_threshold)
     table = smooth_tracks(table, config.smooth_sigma)
     return renumber(table)
 

@@ -537,7 +537,8 @@ def track_sequence(
         config: tracker settings, including `score_scale` and the offline options.
 
     Returns:
-        A TrackTable sorted by frame then id, ids counted from 1.
+        A TrackTable sorted by frame then id, ids counted from 1; scores are the ones the
+        tracker compared with its thresholds (after `score_scale`).
     """
     cfg = config if config is not None else TrackerConfig()
     frames = list(frames)
@@ -566,8 +567,7 @@ def track_sequence(
                 "key": rows.key,
                 "id": rows.id.astype(np.int64),
                 "xyxy": dets.xyxy[idx].astype(np.float64),
-                "score": dets.score[idx].astype(np.float64),
-                "confidence": scaled.score[idx].astype(np.float64),
+                "score": scaled.score[idx].astype(np.float64),
                 "det": idx,
                 "emb": dets.embedding[idx]
                 if dets.embedding is not None
@@ -575,11 +575,15 @@ def track_sequence(
             }
         )
     raw = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    # the id each key finally got (0: never confirmed); with backfill every row of a
-    # confirmed track counts, without it only the rows from confirmation on
+    # the id each key finally got (0: never confirmed); with backfill a confirmed track's
+    # confident rows from before its confirmation count too, without it only the rows from
+    # confirmation on
     final = np.zeros(tracker._next_key, np.int64)
     np.maximum.at(final, raw["key"], raw["id"])
-    ids = final[raw["key"]] if cfg.backfill else raw["id"]
+    ids = raw["id"]
+    if cfg.backfill:
+        early = (ids == 0) & (raw["score"] > cfg.det_threshold)
+        ids = np.where(early, final[raw["key"]], ids)
     keep = ids > 0
     table = TrackTable(
         frame=raw["frame"][keep].astype(np.int32),
@@ -589,4 +593,4 @@ def track_sequence(
         det=raw["det"][keep].astype(np.int32),
     )
     embeddings = raw["emb"][keep] if emb_dim else None
-    return postprocess_table(table, cfg, embeddings, raw["confidence"][keep])
+    return postprocess_table(table, cfg, embeddings)

@@ -1,0 +1,126 @@
+"""Detection scores as probabilities, by a fixed rule per detector that no sequence can shift.
+
+The tracker thresholds scores, so one threshold must mean the same thing on every video. A
+rule computed from the sequence itself (its rank or min-max range) does not: a video full of
+weak boxes then promotes its own weakest boxes past the threshold. Instead:
+
+- ultralytics detectors (YOLO and the rest) already give probabilities: used as they are;
+- a MOTChallenge `det.txt` is imported with the calibration of the detector that wrote it,
+  a logistic map ``p = 1 / (1 + exp(-(s - centre) / width))`` with fixed constants. They
+  were read off the dev set's labelled detections (the fraction of boxes that overlap a
+  ground-truth person at IoU >= 0.5 in each score decile):
+
+  ======  =======  =====  ==========================================================
+  name    centre   width  fitted on
+  ======  =======  =====  ==========================================================
+  acf     17.0     10.5   MOT15 ACF margins of TUD-Campus, TUD-Stadtmitte, KITTI-17:
+                          half the boxes are people at 17, 90 % at 40 on all three
+  dpm     -0.15    0.3    MOT16 DPM scores of MOT16-11 (its only DPM sequence): 50 %
+                          at -0.15, 90 % at 0.5, 20-30 % at the file's floor of -0.5
+  ======  =======  =====  ==========================================================
+
+  `auto` picks the family from the file's score range only (all in [0, 1]: probabilities;
+  above 10: ACF; else DPM), so the choice depends on which detector wrote the file, never
+  on how many weak boxes it holds. ``logistic:CENTRE:WIDTH`` takes any other detector.
+
+The map is recorded with the detections cache (manifest) and applied when detections are
+handed to the tracker; the cache keeps the detector's own scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from mot_cli.errors import MotCliError
+
+KINDS = ("probability", "logistic")
+
+
+@dataclass(frozen=True)
+class ScoreMap:
+    """A fixed map from a detector's own score scale to a probability in [0, 1].
+
+    Attributes:
+        name: what it is called on the command line (probability, acf, dpm, logistic).
+        kind: ``probability`` (clip to [0, 1]) or ``logistic``.
+        centre: the score mapped to 0.5 (logistic only).
+        width: score units per unit of log-odds (logistic only).
+    """
+
+    name: str
+    kind: str = "probability"
+    centre: float = 0.0
+    width: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise MotCliError(
+                f"score map kind must be one of {', '.join(KINDS)}, got {self.kind!r}"
+            )
+        if not (np.isfinite(self.centre) and np.isfinite(self.width) and self.width > 0):
+            raise MotCliError(
+                f"logistic score map needs a finite centre and a width > 0, got "
+                f"centre={self.centre}, width={self.width}"
+            )
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities (float32) for the detector's own scores."""
+        s = np.asarray(scores, dtype=np.float64)
+        if self.kind == "probability":
+            return np.clip(s, 0.0, 1.0).astype(np.float32)
+        z = np.clip((s - self.centre) / self.width, -60.0, 60.0)
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        """Plain values for the manifest."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ScoreMap:
+        """The map a manifest recorded."""
+        return cls(
+            name=str(values["name"]),
+            kind=str(values["kind"]),
+            centre=float(values["centre"]),
+            width=float(values["width"]),
+        )
+
+
+PROBABILITY = ScoreMap("probability")
+NAMED: dict[str, ScoreMap] = {
+    "probability": PROBABILITY,
+    "acf": ScoreMap("acf", "logistic", 17.0, 10.5),
+    "dpm": ScoreMap("dpm", "logistic", -0.15, 0.3),
+}
+CHOICES = ("auto", *NAMED, "logistic:CENTRE:WIDTH")
+
+
+def parse_score_map(text: str) -> ScoreMap | None:
+    """The map a `--det-score` value names; None for ``auto`` (decided from the file)."""
+    value = text.strip().lower()
+    if value == "auto":
+        return None
+    if value in NAMED:
+        return NAMED[value]
+    name, _, rest = value.partition(":")
+    if name == "logistic":
+        centre, sep, width = rest.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            return ScoreMap("logistic", "logistic", float(centre), float(width))
+        except ValueError:
+            pass
+    raise MotCliError(
+        f"--det-score must be one of {', '.join(CHOICES)} (e.g. logistic:17:10.5), got {text!r}"
+    )
+
+
+def infer_score_map(scores: np.ndarray) -> ScoreMap:
+    """The detector family a det.txt's score range reveals (module doc: `auto`)."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.size == 0 or (s.min() >= 0.0 and s.max() <= 1.0):
+        return PROBABILITY
+    return NAMED["acf"] if s.max() > 10.0 else NAMED["dpm"]
