@@ -40,8 +40,8 @@ from bench._common import DEV_SET, MODELS, REPO, DevSequence, bench_env, mot_cli
 
 PEERS = (
     "bytetrack", "ocsort", "botsort", "deepocsort", "strongsort", "hybridsort",
-    "boosttrack", "occluboost",
-)  # fmt: skip
+    "boosttrack", "occluboost", "sfsort",
+)  # fmt: skip; every boxmot 25.0.0 tracker but sam2mot (it needs SAM 2 weights)
 FIELDS = ("HOTA", "AssA", "IDF1", "MOTA", "IDSW")
 
 
@@ -83,15 +83,16 @@ def time_ours(work: Path, source: str, sequences, settings: list[str],
     inputs = []
     for seq in sequences:
         length = read_seqinfo(seq.seqinfo).seq_length
-        detections, warps = track.cached_inputs(RunDir(work / source / seq.name))
-        inputs.append(((1, length), detections, warps))
+        run = RunDir(work / source / seq.name)
+        detections, warps = track.cached_inputs(run)
+        inputs.append(((1, length), detections, warps, track.source_fps(run)))
     totals = []
     for _ in range(repeats):
         started = time.perf_counter()
-        for frames, detections, warps in inputs:
-            track.replay(frames, detections, config, warps)
+        for frames, detections, warps, fps in inputs:
+            track.replay(frames, detections, config, warps, fps)
         totals.append(time.perf_counter() - started)
-    return sorted(totals)[repeats // 2] * 1000 / sum(f[1] for f, _, _ in inputs)
+    return sorted(totals)[repeats // 2] * 1000 / sum(item[0][1] for item in inputs)
 
 
 def run_peers(work: Path, source: str, sequences, peers: list[str]) -> dict[str, float]:

@@ -49,7 +49,7 @@ from mot_cli.detections import Detections  # noqa: E402
 from mot_cli.formats.mot import MotRows, read_mot  # noqa: E402
 from mot_cli.formats.seqinfo import read_seqinfo  # noqa: E402
 from mot_cli.metrics.evaluate import SequenceResult, combine_results, evaluate_sequence  # noqa: E402
-from mot_cli.stages.track import cached_inputs, replay  # noqa: E402
+from mot_cli.stages.track import cached_inputs, replay, source_fps  # noqa: E402
 from mot_cli.tracking import TrackerConfig, TrackTable  # noqa: E402
 
 RUNS = ROOT / "bench" / ".runs"
@@ -88,13 +88,14 @@ class SequenceInputs:
     name: str
     benchmark: str
     length: int
+    fps: float | None
     detections: dict[int, Detections]
     warps: dict[int, np.ndarray] | None
     gt: MotRows
 
     def track(self, config: TrackerConfig) -> TrackTable:
         """Replay the whole sequence through the tracker, as `mot-cli track` does."""
-        return replay((1, self.length), self.detections, config, self.warps)
+        return replay((1, self.length), self.detections, config, self.warps, self.fps)
 
     def score(self, table: TrackTable) -> SequenceResult:
         """TrackEval-exact metrics of `table` against this sequence's ground truth."""
@@ -121,11 +122,14 @@ def load_source(
     for name in sequences:
         seq = DEV[name]
         length = read_seqinfo(seq.seqinfo).seq_length
+        run = RunDir(runs / source / name)
         detections, warps = cached_inputs(
-            RunDir(runs / source / name), appearance=appearance, camera_motion=camera_motion
+            run, appearance=appearance, camera_motion=camera_motion
         )
         gt = read_mot(seq.gt, kind="gt", seq_length=length)
-        out.append(SequenceInputs(name, seq.benchmark, length, detections, warps, gt))
+        out.append(SequenceInputs(
+            name, seq.benchmark, length, source_fps(run), detections, warps, gt
+        ))
     return out
 
 

@@ -40,10 +40,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 TRACKERS = (
-    "bytetrack", "ocsort", "botsort", "deepocsort", "strongsort", "boosttrack", "occluboost",
-)
+    "bytetrack", "ocsort", "botsort", "deepocsort", "strongsort", "hybridsort", "boosttrack",
+    "occluboost", "sfsort",
+)  # every boxmot 25.0.0 tracker but sam2mot (it needs SAM 2 weights)
 APPEARANCE_TRACKERS = frozenset(
-    {"botsort", "deepocsort", "strongsort", "boosttrack", "occluboost"}
+    {"botsort", "deepocsort", "strongsort", "hybridsort", "boosttrack", "occluboost"}
 )
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 

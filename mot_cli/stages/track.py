@@ -35,7 +35,7 @@ def run(
 
     first, last = frames
     started = time.perf_counter()
-    tracks = replay(frames, detections, config, warps)
+    tracks = replay(frames, detections, config, warps, source_fps(run_dir))
     key = stage_key(STAGE, config=config.to_dict(), upstream=upstream or {}, frames=[first, last])
     table = pa.table(
         {
@@ -76,8 +76,12 @@ def replay(
     detections: dict[int, Detections],
     config: TrackerConfig,
     warps: dict[int, np.ndarray] | None = None,
+    fps: float | None = None,
 ) -> TrackTable:
-    """Feed every frame of `first..last` (empty ones too) to the tracker: association only."""
+    """Feed every frame of `first..last` (empty ones too) to the tracker: association only.
+
+    `fps` is the video's frame rate, for settings given at `config.reference_fps`.
+    """
     empty = Detections.empty()
     first, last = frames
     return track_sequence(
@@ -86,7 +90,14 @@ def replay(
             for number in range(first, last + 1)
         ),
         config,
+        fps,
     )
+
+
+def source_fps(run_dir: RunDir) -> float | None:
+    """The frame rate the run's manifest records for its source (None if unknown)."""
+    fps = run_dir.load_manifest().get("source", {}).get("fps")
+    return float(fps) if isinstance(fps, int | float) and fps > 0 else None
 
 
 def load_warps(table: pa.Table) -> dict[int, np.ndarray]:

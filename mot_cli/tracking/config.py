@@ -50,8 +50,10 @@ class TrackerConfig:
 
     Attributes:
         score_scale: how `track_sequence` maps a sequence's scores to [0, 1] (module doc).
-        det_threshold: a detection above this (normalised) score starts tracks and takes part
-            in the first association round.
+        det_threshold: a detection above this score takes part in the first association
+            round (and the recovery rounds); weaker ones only in BYTE's.
+        new_track_threshold: a detection must also score above this to start a track; a
+            start needs more certainty than a continuation (ref: ByteTrack's new_track_thresh).
         low_threshold: BYTE's second round uses detections in (low_threshold, det_threshold].
         use_byte: run BYTE's low-score round (ref: ByteTrack, Zhang et al. 2022).
         iou_threshold: smallest IoU between a track's prediction and a detection to match.
@@ -60,6 +62,10 @@ class TrackerConfig:
         use_ocr: run the observation-centric recovery round (ref: OC-SORT §3.3, "OCR").
         min_hits: matched frames in a row before a track is confirmed and gets an id.
         max_age: frames a track survives without a match.
+        reference_fps: when > 0, the frame counts `max_age`, `interpolate_max_gap`,
+            `relink_max_gap` and `min_track_length` are read as frames of a video at this
+            rate and scaled to the tracked video's own rate (`at_frame_rate`), so they mean
+            the same time span at 7 fps and at 30 fps; 0 uses them as given.
         delta_t: OC-SORT's velocity window, in frames (ref: OC-SORT §3.2, Δt).
         w_iou: weight of the IoU similarity.
         w_angle: weight of OC-SORT's velocity-direction consistency (its "inertia").
@@ -82,7 +88,11 @@ class TrackerConfig:
         std_position: Kalman position noise as a fraction of box size (ref: BoT-SORT).
         std_velocity: Kalman velocity noise as a fraction of box size per frame.
         use_oru: observation-centric re-update on re-association (ref: OC-SORT §3.3, "ORU").
-        backfill: offline only: also output the frames of a track before it was confirmed.
+        backfill: offline only: also output the frames of a track before it was confirmed
+            (those scoring above `fill_min_score`).
+        fill_min_score: offline only: the smallest score of an observation that may anchor an
+            interpolated gap (at both ends) or be backfilled; weaker ones never make a track
+            grow boxes.
         interpolate_max_gap: offline only: linearly fill gaps up to this many frames (0: off).
         min_track_length: offline only: drop tracks with fewer observed frames than this.
         min_track_score: offline only: drop tracks whose mean normalised detection score is
@@ -96,6 +106,7 @@ class TrackerConfig:
 
     score_scale: str = "raw"
     det_threshold: float = 0.35
+    new_track_threshold: float = 0.0
     low_threshold: float = 0.05
     use_byte: bool = True
     iou_threshold: float = 0.2
@@ -103,6 +114,7 @@ class TrackerConfig:
     use_ocr: bool = True
     min_hits: int = 3
     max_age: int = 15
+    reference_fps: float = 0.0
     delta_t: int = 3
     w_iou: float = 1.0
     w_angle: float = 0.2
@@ -122,6 +134,7 @@ class TrackerConfig:
     std_velocity: float = 1.0 / 160.0
     use_oru: bool = True
     backfill: bool = True
+    fill_min_score: float = 0.0
     interpolate_max_gap: int = 20
     min_track_length: int = 10
     min_track_score: float = 0.0
@@ -164,6 +177,24 @@ class TrackerConfig:
             changes[name.strip()] = value.strip()
         return self.replace(**changes)
 
+    def at_frame_rate(self, fps: float | None) -> TrackerConfig:
+        """The config for a video at `fps`: frame counts scaled when `reference_fps` > 0."""
+        if self.reference_fps <= 0 or not fps or fps <= 0:
+            return self
+        ratio = fps / self.reference_fps
+
+        def scaled(count: int, floor: int) -> int:
+            return 0 if count == 0 else max(floor, round(count * ratio))
+
+        return dataclasses.replace(
+            self,
+            max_age=scaled(self.max_age, 1),
+            interpolate_max_gap=scaled(self.interpolate_max_gap, 1),
+            relink_max_gap=scaled(self.relink_max_gap, 1),
+            min_track_length=scaled(self.min_track_length, 1),
+            reference_fps=0.0,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values, e.g. to store in a run's manifest next to its output."""
         return dataclasses.asdict(self)
@@ -172,6 +203,8 @@ class TrackerConfig:
 # Valid closed ranges of numeric fields; None means unbounded on that side.
 _RANGES: dict[str, tuple[float | None, float | None]] = {
     "det_threshold": (0.0, 1.0),
+    "new_track_threshold": (0.0, 1.0),
+    "reference_fps": (0.0, 1000.0),
     "low_threshold": (0.0, 1.0),
     "iou_threshold": (0.0, 1.0),
     "ocr_iou_threshold": (0.0, 1.0),
@@ -191,6 +224,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "std_position": (1e-6, 10.0),
     "std_velocity": (1e-6, 10.0),
     "interpolate_max_gap": (0, None),
+    "fill_min_score": (0.0, 1.0),
     "min_track_length": (0, None),
     "min_track_score": (0.0, 1.0),
     "relink_max_gap": (1, None),

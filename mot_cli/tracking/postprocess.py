@@ -294,8 +294,8 @@ def postprocess_table(
 ) -> TrackTable:
     """Apply the config's offline steps: drop weak, relink, drop short, interpolate, smooth.
 
-    Only interpolation adds boxes, and only between a track's confident observations (score
-    above `det_threshold`); the other steps drop rows, relabel or move boxes.
+    Only interpolation adds boxes, and only between two of a track's observations scoring at
+    least `fill_min_score`; the other steps drop rows, relabel or move boxes.
 
     Args:
         table: the online tracker's rows for a whole sequence, scores in [0, 1].
@@ -309,7 +309,7 @@ def postprocess_table(
     if config.relink:
         table = relink_tracklets(table, embeddings, config.relink_max_gap, config.relink_threshold)
     table = drop_short_tracks(table, config.min_track_length)
-    table = interpolate_gaps(table, config.interpolate_max_gap, config.det_threshold)
+    table = interpolate_gaps(table, config.interpolate_max_gap, config.fill_min_score)
     table = smooth_tracks(table, config.smooth_sigma)
     return renumber(table)
 

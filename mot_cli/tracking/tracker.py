@@ -267,7 +267,8 @@ class Tracker:
         det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
         occluded = self._occluded(xyxy, score)
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
-        self._start(left_high, xyxy, score, emb, sd_embedding)
+        self._start(left_high[score[left_high] > cfg.new_track_threshold], xyxy, score, emb,
+                    sd_embedding)
         self._confirm()
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
@@ -527,6 +528,7 @@ def score_normaliser(scores: np.ndarray, mode: str) -> np.ndarray:
 def track_sequence(
     frames: Iterable[tuple[int, Detections, np.ndarray | None]],
     config: TrackerConfig | None = None,
+    fps: float | None = None,
 ) -> TrackTable:
     """Track a whole sequence offline and apply the config's offline improvements.
 
@@ -535,12 +537,13 @@ def track_sequence(
             frames without detections may be given as empty Detections or skipped (a skipped
             frame still advances the tracks' prediction).
         config: tracker settings, including `score_scale` and the offline options.
+        fps: the video's frame rate, for settings given at `config.reference_fps`.
 
     Returns:
         A TrackTable sorted by frame then id, ids counted from 1; scores are the ones the
         tracker compared with its thresholds (after `score_scale`).
     """
-    cfg = config if config is not None else TrackerConfig()
+    cfg = (config if config is not None else TrackerConfig()).at_frame_rate(fps)
     frames = list(frames)
     if not frames:
         return TrackTable.empty()
@@ -582,7 +585,7 @@ def track_sequence(
     np.maximum.at(final, raw["key"], raw["id"])
     ids = raw["id"]
     if cfg.backfill:
-        early = (ids == 0) & (raw["score"] > cfg.det_threshold)
+        early = (ids == 0) & (raw["score"] >= cfg.fill_min_score)
         ids = np.where(early, final[raw["key"]], ids)
     keep = ids > 0
     table = TrackTable(
