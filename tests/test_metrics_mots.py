@@ -111,3 +111,10 @@ def test_eval_cli_scores_masks_and_names_bad_lines(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:")
     assert "MOTS20-91.txt:3: column 6 (rle) is not a COCO compressed RLE string" in lines[0]
+
+    boxes = tmp_path / "gt.txt"
+    boxes.write_text("1,1,10,10,20,40,1,-1,-1,-1\n")
+    result = runner.invoke(app, ["eval", str(boxes), str(boxes), "--seq-length", "3",
+                                 "--benchmark", "MOTS"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "gt.txt:1: expected 6 space-separated columns" in result.stderr

@@ -119,7 +119,7 @@ def _spans(frames: np.ndarray) -> list[tuple[float, float]]:
 def _id_axis(ax, ids: list[int], label: str) -> None:
     step = max(1, int(np.ceil(len(ids) / _MAX_LABELLED_IDS)))
     ax.set_yticks(range(0, len(ids), step), [str(i) for i in ids[::step]], fontsize=7)
-    ax.set_ylim(len(ids) - 0.5, -0.5)
+    ax.set_ylim(max(len(ids), 1) - 0.5, -0.5)
     ax.set_ylabel(label)
 
 
