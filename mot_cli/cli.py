@@ -9,6 +9,8 @@ from mot_cli.commands.detect import detect_command
 from mot_cli.commands.embed import embed_command
 from mot_cli.commands.eval import eval_command
 from mot_cli.commands.models import models_command
+from mot_cli.commands.render import render_command
+from mot_cli.commands.summary import summary_command
 from mot_cli.commands.track import track_command
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app.command("embed")(embed_command)
 app.command("track")(track_command)
 app.command("models")(models_command)
 app.command("eval")(eval_command)
+app.command("render")(render_command)
+app.command("summary")(summary_command)
 
 
 def _version(value: bool) -> None:

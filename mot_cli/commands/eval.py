@@ -27,6 +27,7 @@ class BenchmarkName(str, Enum):
     MOT16 = "MOT16"
     MOT17 = "MOT17"
     MOT20 = "MOT20"
+    MOTS = "MOTS"
 
 
 # Columns of the default table; more when the terminal is wide, every field with --all.
@@ -48,8 +49,11 @@ def eval_command(
     benchmark: Annotated[BenchmarkName | None, typer.Option(
         "--benchmark", "-b", case_sensitive=False,
         help="Preprocessing: MOT15 scores every ground-truth row with conf != 0; MOT16/MOT17/"
-        "MOT20 remove tracker boxes on distractors and score class-1 rows only. Default: from "
-        "the ground truth's folder name, else MOT15.", show_default=False)] = None,
+        "MOT20 remove tracker boxes on distractors and score class-1 rows only; MOTS scores "
+        "masks (MOTS text: frame id class_id height width rle) by mask IoU with TrackEval's "
+        "MOTSChallenge rules (class 2 scored, class 10 ignore regions). Default: MOTS when the "
+        "ground truth is MOTS text, else from its folder name, else MOT15.",
+        show_default=False)] = None,
     seqmap: Annotated[Path | None, typer.Option(
         "--seqmap", help="Sequence list (TrackEval seqmap) for a split folder. Default: "
         "seqmaps/<folder>.txt inside or beside it, else every sequence folder.")] = None,
@@ -76,6 +80,10 @@ def eval_command(
     sequences, not a mean, as TrackEval does) and a row per sequence. The table
     shows percentages; --json and --csv keep fractions and every digit.
 
+    Masks (MOTS) are scored when the ground truth is MOTS text (MOTS20,
+    KITTI-MOTS layout) or with --benchmark MOTS; a run folder then contributes
+    its <name>.mots.txt.
+
     Examples:
 
       mot-cli eval ../shared/datasets/MOT15-train \\
@@ -87,6 +95,8 @@ def eval_command(
       mot-cli eval ../shared/datasets/MOT15-train runs/TUD-Campus --all
 
       mot-cli eval gt.txt tracks.txt --seq-length 795
+
+      mot-cli eval MOTS20-train/MOTS20-09 runs/MOTS20-09
     """
     from mot_cli.metrics import EvalConfig, evaluate
     from mot_cli.metrics.report import write_csv, write_json, write_plot

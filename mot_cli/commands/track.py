@@ -66,6 +66,10 @@ def track_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also copy the MOTChallenge text here.")
     ] = None,
+    render_path: Annotated[
+        Path | None,
+        typer.Option("--render", help="Also write an annotated video here (mot-cli render)."),
+    ] = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -101,6 +105,10 @@ def track_command(
     except ValueError as exc:
         raise MotCliError(f"--set: {exc}") from None
     det_txt = _relative_to_sequence(det_txt, source)
+    if render_path is not None:
+        from mot_cli.outputs.render import video_codec
+
+        video_codec(render_path)  # a bad name fails now, not after tracking
     motion_config = camera_motion.CameraMotionConfig(method=cmc_method) if cmc else None
     det_config = detect_config(
         detector, classes, conf, imgsz, device, batch, det_txt, det_score
@@ -134,6 +142,11 @@ def track_command(
     console.print(
         f"caches: {run.run_dir.path}/ (manifest.json, {parquet_path.name}, …)", highlight=False
     )
+    if render_path is not None:
+        from mot_cli.outputs.render import RenderConfig, render_run
+
+        video = render_run(run.run_dir.path, render_path, RenderConfig(run.first, run.last))
+        console.print(f"render: {video.frames} frames → {video.path}", highlight=False)
 
 
 def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:

@@ -12,6 +12,8 @@ from mot_cli.metrics.boxes import box_iou_xywh
 from mot_cli.metrics.evaluate import (
     COMBINED,
     FIELDS,
+    MOTS,
+    RULES,
     EvalConfig,
     EvalResult,
     SequenceResult,
@@ -22,6 +24,7 @@ from mot_cli.metrics.evaluate import (
     score_sequence,
 )
 from mot_cli.metrics.hota import ALPHAS
+from mot_cli.metrics.mots import prepare_mots_sequence
 from mot_cli.metrics.report import results_json, write_csv, write_json, write_plot
 from mot_cli.metrics.sequence import BENCHMARKS, Benchmark, SequenceData, prepare_sequence
 
@@ -30,6 +33,8 @@ __all__ = [
     "BENCHMARKS",
     "COMBINED",
     "FIELDS",
+    "MOTS",
+    "RULES",
     "Benchmark",
     "EvalConfig",
     "EvalResult",
@@ -40,6 +45,7 @@ __all__ = [
     "combine_results",
     "evaluate",
     "evaluate_sequence",
+    "prepare_mots_sequence",
     "prepare_sequence",
     "results_json",
     "score_sequence",

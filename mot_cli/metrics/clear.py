@@ -28,7 +28,15 @@ from mot_cli.metrics._assignment import linear_sum_assignment
 from mot_cli.metrics._matching import match_frames
 from mot_cli.metrics.sequence import SequenceData
 
-__all__ = ["CLEAR_FIELDS", "ClearCounts", "clear_counts", "clear_summary", "combine_clear"]
+__all__ = [
+    "CLEAR_FIELDS",
+    "ClearCounts",
+    "ClearMatches",
+    "clear_counts",
+    "clear_matches",
+    "clear_summary",
+    "combine_clear",
+]
 
 CLEAR_FIELDS = (
     "MOTA", "MOTP", "MODA", "CLR_Re", "CLR_Pr", "MTR", "PTR", "MLR", "sMOTA",
@@ -59,6 +67,38 @@ class ClearCounts:
     empty: bool = False
 
 
+@dataclass(frozen=True)
+class ClearMatches:
+    """The CLEAR matching of one sequence, for pointing at errors (e.g. in a rendered video).
+
+    Attributes:
+        pair: (M,) indices of the matched (ground truth, tracker) pairs of the sequence, in
+            frame order; ground-truth and tracker detections outside them are FN and FP.
+        id_switch: (M,) whether this match is an IDSW: its ground-truth track was last
+            matched to another tracker id.
+    """
+
+    pair: np.ndarray
+    id_switch: np.ndarray
+
+
+def clear_matches(seq: SequenceData) -> ClearMatches:
+    """TrackEval's CLEAR matching (see `_clear_matches`) and where the id switches are."""
+    if seq.num_tracker_dets == 0 or seq.num_gt_dets == 0:
+        return ClearMatches(np.zeros(0, np.intp), np.zeros(0, bool))
+    matched = np.flatnonzero(_clear_matches(seq))
+    match_frame = seq.gt_frame[seq.pair_gt[matched]]
+    match_gt = seq.gt_id[seq.pair_gt[matched]]
+    match_tracker = seq.tracker_id[seq.pair_tracker[matched]]
+    order = np.lexsort((match_frame, match_gt))
+    gt_sorted, tracker_sorted = match_gt[order], match_tracker[order]
+    switch = np.zeros(len(matched), dtype=bool)
+    switch[order[1:]] = (gt_sorted[1:] == gt_sorted[:-1]) & (
+        tracker_sorted[1:] != tracker_sorted[:-1]
+    )
+    return ClearMatches(matched, switch)
+
+
 def clear_counts(seq: SequenceData) -> ClearCounts:
     """Score one sequence."""
     if seq.num_tracker_dets == 0:
@@ -66,10 +106,10 @@ def clear_counts(seq: SequenceData) -> ClearCounts:
     if seq.num_gt_dets == 0:
         return ClearCounts(fp=seq.num_tracker_dets, empty=True)
 
-    matched = np.flatnonzero(_clear_matches(seq))
+    matches = clear_matches(seq)
+    matched = matches.pair
     match_frame = seq.gt_frame[seq.pair_gt[matched]]
     match_gt = seq.gt_id[seq.pair_gt[matched]]
-    match_tracker = seq.tracker_id[seq.pair_tracker[matched]]
 
     # Each ground-truth track's matches in time order; `step` numbers the frames that have both
     # ground truth and tracker boxes (the only frames that update "previous frame" state).
@@ -77,9 +117,9 @@ def clear_counts(seq: SequenceData) -> ClearCounts:
     scored = (np.diff(gt_offsets) > 0) & (np.diff(tracker_offsets) > 0)
     step = np.cumsum(scored)[match_frame]
     order = np.lexsort((match_frame, match_gt))
-    gt_sorted, tracker_sorted, step_sorted = match_gt[order], match_tracker[order], step[order]
+    gt_sorted, step_sorted = match_gt[order], step[order]
     same_track = gt_sorted[1:] == gt_sorted[:-1]
-    idsw = int(np.sum(same_track & (tracker_sorted[1:] != tracker_sorted[:-1])))
+    idsw = int(matches.id_switch.sum())
     run_starts = len(order) - int(np.sum(same_track & (step_sorted[1:] == step_sorted[:-1] + 1)))
     frag = run_starts - len(np.unique(match_gt))
 

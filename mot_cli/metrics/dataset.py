@@ -10,7 +10,7 @@ Ground truth comes as
 Tracker results come as
 - a tracker folder, `<tracker>/data/<seq>.txt` (or `<tracker>/<seq>.txt`): every sequence;
 - a run folder written by `mot-cli track`: `manifest.json` (`"name"`: the sequence) and
-  `<name>.txt`; the tracker is named after the folder;
+  `<name>.txt` (`<name>.mots.txt` for MOTS); the tracker is named after the folder;
 - a single `<seq>.txt`, or any file when the ground truth has one sequence.
 """
 
@@ -24,7 +24,6 @@ from pathlib import Path
 
 from mot_cli.errors import MotCliError
 from mot_cli.formats.seqinfo import read_seqinfo
-from mot_cli.metrics.sequence import Benchmark
 
 __all__ = [
     "GtSequence",
@@ -32,6 +31,7 @@ __all__ = [
     "detect_benchmark",
     "find_ground_truth",
     "find_trackers",
+    "is_mots_text",
 ]
 
 
@@ -147,9 +147,14 @@ def read_seqmap(path: Path) -> list[str]:
     return names
 
 
-def find_trackers(paths: Sequence[Path], gt: Sequence[GtSequence]) -> list[TrackerInput]:
-    """Resolve tracker arguments, giving each a unique display name."""
-    trackers = [_tracker(Path(p), gt) for p in paths]
+def find_trackers(
+    paths: Sequence[Path], gt: Sequence[GtSequence], *, mots: bool = False
+) -> list[TrackerInput]:
+    """Resolve tracker arguments, giving each a unique display name.
+
+    With `mots`, a run folder's results are its `<name>.mots.txt` rather than `<name>.txt`.
+    """
+    trackers = [_tracker(Path(p), gt, mots) for p in paths]
     names = [t.name for t in trackers]
     for i, (path, tracker) in enumerate(zip(paths, trackers, strict=True)):
         if names.count(tracker.name) > 1:
@@ -161,10 +166,10 @@ def find_trackers(paths: Sequence[Path], gt: Sequence[GtSequence]) -> list[Track
     return [TrackerInput(n, t.files) for n, t in zip(names, trackers, strict=True)]
 
 
-def _tracker(path: Path, gt: Sequence[GtSequence]) -> TrackerInput:
+def _tracker(path: Path, gt: Sequence[GtSequence], mots: bool) -> TrackerInput:
     gt_names = [s.name for s in gt]
     if path.is_dir() and (path / "manifest.json").is_file():
-        return _run_folder(path, gt_names)
+        return _run_folder(path, gt_names, mots)
     if path.is_dir():
         data = path / "data" if (path / "data").is_dir() else path
         files = {name: data / f"{name}.txt" for name in gt_names}
@@ -185,7 +190,7 @@ def _tracker(path: Path, gt: Sequence[GtSequence]) -> TrackerInput:
     raise MotCliError(f"{path}: tracker results not found")
 
 
-def _run_folder(path: Path, gt_names: list[str]) -> TrackerInput:
+def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:
     manifest = path / "manifest.json"
     try:
         name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
@@ -198,24 +203,50 @@ def _run_folder(path: Path, gt_names: list[str]) -> TrackerInput:
             f"{manifest}: sequence {name!r} is not in the ground truth "
             f"(available: {', '.join(gt_names)})"
         )
-    file = path / f"{name}.txt"
+    file = path / f"{name}{'.mots' if mots else ''}.txt"
     if not file.is_file():
-        raise MotCliError(f"{file}: tracker results for sequence {name} not found")
+        hint = " (written by `track` when the run has masks.parquet)" if mots else ""
+        raise MotCliError(f"{file}: tracker results for sequence {name} not found{hint}")
     return TrackerInput(path.resolve().name, {name: file})
 
 
 _BENCHMARK_PATTERN = re.compile(r"MOT(15|16|17|20)|2DMOT2015", re.IGNORECASE)
 
 
-def detect_benchmark(path: Path, gt: Sequence[GtSequence]) -> Benchmark:
-    """The benchmark named by the ground-truth folder or sequences; MOT15 rules otherwise.
+def detect_benchmark(path: Path, gt: Sequence[GtSequence]) -> str:
+    """MOTS when the ground truth is MOTS text; else the benchmark its folder or sequences name;
+    MOT15 rules otherwise.
 
-    MOT15's rules (score every row whose conf is not 0) suit any ground truth; MOT16/17/20
+    MOT15's rules (score every row whose conf is not 0) suit any box ground truth; MOT16/17/20
     preprocessing needs their class column, so it is only chosen when a name says so.
     """
+    if gt and is_mots_text(gt[0].path):
+        return "MOTS"
     path = Path(path).resolve()
     for text in [path.name, *(p.name for p in path.parents[:3]), *(s.name for s in gt)]:
         match = _BENCHMARK_PATTERN.search(text)
         if match:
-            return "MOT15" if match.group(1) in (None, "15") else f"MOT{match.group(1)}"  # type: ignore[return-value]
+            return "MOT15" if match.group(1) in (None, "15") else f"MOT{match.group(1)}"
     return "MOT15"
+
+
+def is_mots_text(path: Path) -> bool:
+    """Whether a file's first row looks like MOTS text: six space-separated fields, the last
+    not a number (an RLE string), where MOTChallenge box rows have 6-10 numbers."""
+    try:
+        with Path(path).open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                fields = line.split()
+                if fields:
+                    return len(fields) == 6 and "," not in line and not _is_number(fields[5])
+    except OSError:
+        return False
+    return False
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,9 +1,10 @@
 """Evaluate trackers against ground truth: HOTA, CLEAR and Identity per sequence and combined.
 
 `evaluate(EvalConfig(...))` is the one call the CLI makes. It resolves the inputs
-(`dataset.py`), reads and validates every file (`formats/mot.py`), applies the benchmark's
-preprocessing (`sequence.py`) and scores each sequence; the combined row sums counts across
-sequences and recomputes the ratios from them, as TrackEval does (it is not a mean).
+(`dataset.py`), reads and validates every file (`formats/mot.py`, or `formats/mots.py` for
+masks), applies the benchmark's preprocessing (`sequence.py`, `mots.py`) and scores each
+sequence; the combined row sums counts across sequences and recomputes the ratios from them,
+as TrackEval does (it is not a mean).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mot_cli.formats.mot import MotRows, read_mot
+from mot_cli.formats.mots import MotsRows, read_mots
 from mot_cli.metrics.clear import (
     CLEAR_FIELDS,
     ClearCounts,
@@ -38,11 +40,14 @@ from mot_cli.metrics.identity import (
     identity_counts,
     identity_summary,
 )
+from mot_cli.metrics.mots import prepare_mots_sequence
 from mot_cli.metrics.sequence import BENCHMARKS, Benchmark, SequenceData, prepare_sequence
 
 __all__ = [
     "COMBINED",
     "FIELDS",
+    "MOTS",
+    "RULES",
     "EvalConfig",
     "EvalResult",
     "SequenceResult",
@@ -54,6 +59,8 @@ __all__ = [
 ]
 
 COMBINED = "COMBINED_SEQ"
+MOTS = "MOTS"  # masks: mot_cli.metrics.mots, TrackEval's MOTSChallenge rules
+RULES: tuple[str, ...] = (*BENCHMARKS, MOTS)
 FIELDS: tuple[str, ...] = (*HOTA_FIELDS, *CLEAR_FIELDS, *IDENTITY_FIELDS)
 
 
@@ -96,9 +103,9 @@ class TrackerResult:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """All trackers' results and the benchmark rules they were scored with."""
+    """All trackers' results and the benchmark rules they were scored with (one of RULES)."""
 
-    benchmark: Benchmark
+    benchmark: str
     trackers: tuple[TrackerResult, ...]
 
 
@@ -110,7 +117,8 @@ class EvalConfig:
         ground_truth: split folder, sequence folder or gt.txt (see dataset.py).
         trackers: tracker folders, run folders or result files; each becomes one table row group.
         benchmark: MOT15 (score rows with conf != 0), MOT16/MOT17/MOT20 (TrackEval's distractor
-            preprocessing); None picks it from the ground truth's folder names, MOT15 if none.
+            preprocessing), MOTS (masks, MOTSChallenge rules); None picks MOTS when the ground
+            truth is MOTS text, else the benchmark its folder names, else MOT15.
         seqmap: sequence list file for a split folder (default: its seqmaps/ file if any).
         sequences: evaluate only these sequences.
         seq_length: frames in a single gt.txt that has no seqinfo.ini beside it.
@@ -118,7 +126,7 @@ class EvalConfig:
 
     ground_truth: Path
     trackers: tuple[Path, ...]
-    benchmark: Benchmark | None = None
+    benchmark: str | None = None
     seqmap: Path | None = None
     sequences: tuple[str, ...] = field(default_factory=tuple)
     seq_length: int | None = None
@@ -126,9 +134,9 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if not self.trackers:
             raise ValueError("at least one tracker is needed")
-        if self.benchmark is not None and self.benchmark not in BENCHMARKS:
+        if self.benchmark is not None and self.benchmark not in RULES:
             raise ValueError(
-                f"benchmark must be one of {', '.join(BENCHMARKS)}, got {self.benchmark!r}"
+                f"benchmark must be one of {', '.join(RULES)}, got {self.benchmark!r}"
             )
 
 
@@ -172,25 +180,31 @@ def evaluate(config: EvalConfig) -> EvalResult:
         seq_length=config.seq_length,
     )
     benchmark = config.benchmark or detect_benchmark(config.ground_truth, gt_sequences)
-    trackers = find_trackers(config.trackers, gt_sequences)
 
-    gt_rows: dict[str, MotRows] = {}
+    mots = benchmark == MOTS
+    trackers = find_trackers(config.trackers, gt_sequences, mots=mots)
+
+    gt_rows: dict[str, MotRows | MotsRows] = {}
     results = []
     for tracker in trackers:
         per_sequence: dict[str, SequenceResult] = {}
         for seq in gt_sequences:
             if seq.name not in tracker.files:
                 continue
+            read = read_mots if mots else read_mot
             if seq.name not in gt_rows:
-                gt_rows[seq.name] = read_mot(seq.path, kind="gt", seq_length=seq.seq_length)
-            rows = read_mot(tracker.files[seq.name], kind="tracker", seq_length=seq.seq_length)
-            per_sequence[seq.name] = evaluate_sequence(
-                gt_rows[seq.name],
-                rows,
-                seq_length=seq.seq_length,
-                benchmark=benchmark,
-                name=seq.name,
-            )
+                gt_rows[seq.name] = read(seq.path, kind="gt", seq_length=seq.seq_length)
+            rows = read(tracker.files[seq.name], kind="tracker", seq_length=seq.seq_length)
+            if mots:
+                data = prepare_mots_sequence(
+                    gt_rows[seq.name], rows, seq_length=seq.seq_length, name=seq.name  # type: ignore[arg-type]
+                )
+            else:
+                data = prepare_sequence(
+                    gt_rows[seq.name], rows, seq_length=seq.seq_length,  # type: ignore[arg-type]
+                    benchmark=benchmark, name=seq.name,  # type: ignore[arg-type]
+                )  # fmt: skip
+            per_sequence[seq.name] = score_sequence(data)
         combined = combine_results(list(per_sequence.values()))
         results.append(TrackerResult(tracker.name, per_sequence, combined))
     return EvalResult(benchmark, tuple(results))

@@ -64,6 +64,9 @@ class SequenceData:
         pair_iou: (P,) their IoU.
         num_gt_ids: distinct ground-truth tracks.
         num_tracker_ids: distinct tracker tracks.
+        gt_row: (G,) where each ground-truth detection came from in the rows given to
+            `prepare_sequence` (None when built otherwise), so a caller can point at it.
+        tracker_row: (K,) the same for tracker detections.
     """
 
     name: str
@@ -77,6 +80,8 @@ class SequenceData:
     pair_iou: np.ndarray
     num_gt_ids: int
     num_tracker_ids: int
+    gt_row: np.ndarray | None = None
+    tracker_row: np.ndarray | None = None
 
     @property
     def num_gt_dets(self) -> int:
@@ -166,8 +171,9 @@ def prepare_sequence(
     if distractors is not None:
         _check_classes(gt, tracker, benchmark)
     # Group by frame, keeping file order within a frame (the row order TrackEval uses).
-    gt = gt[np.argsort(gt.frame, kind="stable")]
-    tracker = tracker[np.argsort(tracker.frame, kind="stable")]
+    gt_order = np.argsort(gt.frame, kind="stable")
+    tracker_order = np.argsort(tracker.frame, kind="stable")
+    gt, tracker = gt[gt_order], tracker[tracker_order]
     gt_frame = gt.frame.astype(np.intp) - 1
     tracker_frame = tracker.frame.astype(np.intp) - 1
 
@@ -201,6 +207,8 @@ def prepare_sequence(
         pair_iou=pair_iou[pair_keep],
         num_gt_ids=len(gt_unique),
         num_tracker_ids=len(tracker_unique),
+        gt_row=gt_order[gt_keep],
+        tracker_row=tracker_order[tracker_keep],
     )
 
 

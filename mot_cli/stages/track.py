@@ -32,6 +32,8 @@ def run(
 ) -> tuple[Path, Path, int]:
     """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids)."""
     from mot_cli.formats.mot import write_mot
+    from mot_cli.outputs.mots_export import write_run_mots
+    from mot_cli.outputs.run import TrackRows
 
     first, last = frames
     started = time.perf_counter()
@@ -53,6 +55,8 @@ def run(
     write_table(parquet_path, table, stage=STAGE, key=key)
     text_path = run_dir.path / f"{name}.txt"
     write_mot(text_path, tracks.frame, tracks.id, tracks.xywh, tracks.score)
+    rows = TrackRows(tracks.frame, tracks.id, tracks.xyxy, tracks.score, tracks.det)
+    mots = write_run_mots(run_dir, name, rows, (upstream or {}).get("detections"))
     ids = len(np.unique(tracks.id))
     run_dir.record(
         STAGE,
@@ -65,6 +69,7 @@ def run(
             "rows": table.num_rows,
             "ids": ids,
             "mot_txt": text_path.name,
+            **({"mots_txt": mots.name} if mots else {}),
             "seconds": round(time.perf_counter() - started, 3),
         },
     )

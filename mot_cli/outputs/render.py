@@ -1,0 +1,266 @@
+"""The annotated video: a run's tracks drawn over its source, from the caches alone.
+
+Boxes and ids in one colour per id (the same for that id in every frame and every video),
+short motion trails of each box's bottom centre, the mask overlay when the run has masks, and
+the frame number. With ground truth, the CLEAR metrics' own matching marks misses (red ground-
+truth boxes), false positives (dashed boxes) and identity switches (a yellow tag naming the
+id the person had before).
+The file is written with OpenCV to a temporary name beside the target and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mot_cli.errors import MotCliError
+from mot_cli.masks import decode
+from mot_cli.outputs import drawing
+from mot_cli.outputs.run import FinishedRun, TrackRows, load_run
+from mot_cli.outputs.versus_gt import GtComparison, compare_with_gt, read_gt
+from mot_cli.progress import progress_bar
+
+__all__ = ["CODECS", "RenderConfig", "RenderResult", "render", "render_run", "video_codec"]
+
+CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
+_SWITCH_SECONDS = 1.5  # how long an id-switch tag stays on the new id
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """What to draw.
+
+    Attributes:
+        start: first frame (1-based); frames before the tracks' first are skipped.
+        end: last frame (None: the tracks' last).
+        scale: output size over source size (0.5 turns 1080p into 540p).
+        trail: frames of motion trail behind each box (0: none).
+        masks: draw the mask overlay when the run has masks.
+        mask_alpha: opacity of the mask tint.
+        gt: MOTChallenge ground truth (gt.txt or sequence folder) to mark errors against.
+    """
+
+    start: int = 1
+    end: int | None = None
+    scale: float = 1.0
+    trail: int = 20
+    masks: bool = True
+    mask_alpha: float = 0.45
+    gt: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.start < 1:
+            raise MotCliError(f"--start must be >= 1, got {self.start}")
+        if self.end is not None and self.end < self.start:
+            raise MotCliError(f"--end ({self.end}) is before --start ({self.start})")
+        if not 0.05 <= self.scale <= 4:
+            raise MotCliError(f"--scale must be between 0.05 and 4, got {self.scale}")
+        if self.trail < 0:
+            raise MotCliError(f"--trail must be >= 0, got {self.trail}")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What was written."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    masks: bool
+    comparison: GtComparison | None
+
+
+def render_run(run_path: Path, output: Path, config: RenderConfig) -> RenderResult:
+    """Render the run folder `run_path` into `output` (.mp4, .m4v, .mov or .avi)."""
+    return render(load_run(run_path), output, config)
+
+
+def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult:
+    """Render a loaded run; see the module docstring."""
+    import cv2
+
+    output = Path(output)
+    codec = video_codec(output)
+    first, last = _frame_range(run, config)
+    source = run.open_source()
+    info = source.info
+    width, height = _scaled(info.width, config.scale), _scaled(info.height, config.scale)
+    comparison = None
+    if config.gt is not None:
+        gt_rows, benchmark = read_gt(config.gt, info.frames)
+        comparison = compare_with_gt(run.tracks, gt_rows, (first, last), benchmark)
+    painter = _Painter(run, config, comparison, (width / info.width, height / info.height),
+                       info.fps)  # fmt: skip
+
+    written = 0
+    with _atomic_video(output) as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*codec), info.fps,
+                                 (width, height))  # fmt: skip
+        if not writer.isOpened():
+            raise MotCliError(f"{output}: OpenCV cannot write {codec} video here")
+        try:
+            with progress_bar("render", last - first + 1) as advance:
+                for number, image in source.frames(first, last):
+                    writer.write(painter.paint(number, image, (width, height)))
+                    written += 1
+                    advance(1)
+        finally:
+            writer.release()
+        if written == 0:
+            raise MotCliError(f"{info.path}: no frames could be decoded in {first}-{last}")
+    return RenderResult(output, written, width, height, painter.masks is not None, comparison)
+
+
+def video_codec(output: Path) -> str:
+    """The OpenCV fourcc for a file name, or a one-line error for an unsupported one."""
+    codec = CODECS.get(Path(output).suffix.lower())
+    if codec is None:
+        raise MotCliError(f"{output}: the video must end in {', '.join(CODECS)}")
+    return codec
+
+
+def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
+    tracked_first, tracked_last = run.frames
+    first = max(config.start, tracked_first)
+    last = tracked_last if config.end is None else min(config.end, tracked_last)
+    if first > last:
+        raise MotCliError(
+            f"{run.path}: frames {config.start}-{config.end or 'end'} hold no tracks "
+            f"(tracked: {tracked_first}-{tracked_last})"
+        )
+    return first, last
+
+
+def _scaled(size: int, scale: float) -> int:
+    """Even sizes: MPEG-4 encoders want them."""
+    return max(2, round(size * scale / 2) * 2)
+
+
+@contextmanager
+def _atomic_video(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` with its suffix (OpenCV picks the container from it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Painter:
+    """Draws one frame; holds what spans frames (trails, id-switch tags)."""
+
+    def __init__(
+        self,
+        run: FinishedRun,
+        config: RenderConfig,
+        comparison: GtComparison | None,
+        factor: tuple[float, float],
+        fps: float,
+    ) -> None:
+        self.tracks: TrackRows = run.tracks
+        self.config = config
+        self.comparison = comparison
+        self.masks = run.masks if config.masks else None
+        self.factor = np.array([factor[0], factor[1], factor[0], factor[1]], np.float32)
+        self.switch_frames = max(1, round(_SWITCH_SECONDS * fps))
+        xyxy = self.tracks.xyxy * self.factor
+        self.bottom = np.c_[(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]]
+        self.rows_of_id = {
+            int(i): np.flatnonzero(self.tracks.id == i) for i in np.unique(self.tracks.id)
+        }  # sorted by frame, as the tracks are
+        self.tags: dict[int, tuple[str, int]] = {}  # id -> (text, last frame shown)
+        self.totals = {"FN": 0, "FP": 0, "IDSW": 0}
+
+    def paint(self, number: int, image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        import cv2
+
+        rows = self.tracks.rows_in(number)
+        if self.masks is not None:
+            self._masks(number, image, rows)
+        if (image.shape[1], image.shape[0]) != size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        style = drawing.TextStyle(size[1])
+        for row in rows.tolist():
+            self._trail(image, row, number)
+        fn = self._misses(image, number, style) if self.comparison is not None else 0
+        fp = switches = 0
+        for row in rows.tolist():
+            is_fp, switched = self._track(image, row, number, style)
+            fp, switches = fp + is_fp, switches + switched
+        lines = [f"frame {number}", f"{len(rows)} tracks"]
+        if self.comparison is not None:
+            for key, value in (("FN", fn), ("FP", fp), ("IDSW", switches)):
+                self.totals[key] += value
+            lines.append("FN {} FP {} IDSW {} (total {} / {} / {})".format(
+                fn, fp, switches, *self.totals.values()))  # fmt: skip
+        drawing.draw_text_block(image, lines, style)
+        return image
+
+    def _masks(self, number: int, image: np.ndarray, rows: np.ndarray) -> None:
+        assert self.masks is not None
+        for row in rows.tolist():
+            det = int(self.tracks.det[row])
+            found = self.masks.find(number, det) if det >= 0 else None
+            if found is None or self.masks.area[found] == 0:
+                continue
+            h, w = int(self.masks.height[found]), int(self.masks.width[found])
+            if (h, w) != image.shape[:2]:
+                continue  # a mask of another resolution: never blend it misplaced
+            mask = decode(str(self.masks.rle[found]), h, w)
+            color = drawing.id_color(int(self.tracks.id[row]))
+            drawing.overlay_mask(image, mask, color, self.config.mask_alpha)
+
+    def _trail(self, image: np.ndarray, row: int, number: int) -> None:
+        if self.config.trail == 0:
+            return
+        track_id = int(self.tracks.id[row])
+        same = self.rows_of_id[track_id]
+        frames = self.tracks.frame[same]
+        lo, hi = np.searchsorted(frames, [number - self.config.trail, number + 1])
+        drawing.draw_trail(image, self.bottom[same[lo:hi]], drawing.id_color(track_id))
+
+    def _track(
+        self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle
+    ) -> tuple[bool, bool]:
+        """Box and id tag of one track row; returns (false positive, id switch here)."""
+        track_id = int(self.tracks.id[row])
+        color = drawing.id_color(track_id)
+        box = self.tracks.xyxy[row] * self.factor
+        interpolated = self.tracks.det[row] < 0
+        is_fp = bool(self.comparison is not None and self.comparison.false_positive[row])
+        drawing.draw_box(image, box, color, 1 if interpolated else 2, dashed=is_fp)
+        drawing.draw_label(image, str(track_id), (box[0], box[1]), color, style)
+        switched = False
+        if self.comparison is not None and self.comparison.switched_from[row] >= 0:
+            switched = True
+            was = int(self.comparison.switched_from[row])
+            self.tags[track_id] = (f"id switch, was {was}", number + self.switch_frames - 1)
+        tag = self.tags.get(track_id)
+        if tag is not None and number <= tag[1]:
+            _, height, baseline = style.size(tag[0])
+            above = box[1] - height - baseline - 2 * style.pad - 1
+            drawing.draw_label(image, tag[0], (box[0], above), drawing.SWITCH_COLOR, style)
+        return is_fp, switched
+
+    def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> int:
+        assert self.comparison is not None
+        c = self.comparison
+        missed = np.flatnonzero((c.gt_frame == number) & (c.gt_track < 0))
+        for index in missed.tolist():
+            box = c.gt_xyxy[index] * self.factor
+            drawing.draw_box(image, box, drawing.MISS_COLOR, 2)
+            _, height, baseline = style.size("FN")
+            corner = (box[0], box[3] - height - baseline - 2 * style.pad)
+            drawing.draw_label(image, "FN", corner, drawing.MISS_COLOR, style)
+        return len(missed)

@@ -1,0 +1,175 @@
+"""A finished run read back from its folder: tracks, masks when there are any, the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from mot_cli.cache import RunDir
+from mot_cli.errors import MotCliError
+from mot_cli.formats.mot import MotRows
+from mot_cli.schema import MASKS, TRACKS
+from mot_cli.video import FrameSource, open_source
+
+__all__ = ["MASKS_STAGE", "TRACKS_STAGE", "FinishedRun", "MaskTable", "TrackRows", "load_run"]
+
+TRACKS_STAGE = "tracks"
+MASKS_STAGE = "masks"
+
+
+@dataclass(frozen=True)
+class TrackRows:
+    """tracks.parquet as parallel arrays sorted by frame then id.
+
+    Attributes:
+        frame: (N,) int32, 1-based.
+        id: (N,) int32 track ids.
+        xyxy: (N, 4) float32 boxes in pixels.
+        score: (N,) float32.
+        det: (N,) int32 detection index in its frame, -1 for interpolated rows.
+    """
+
+    frame: np.ndarray
+    id: np.ndarray
+    xyxy: np.ndarray
+    score: np.ndarray
+    det: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, index: np.ndarray | slice) -> TrackRows:
+        return TrackRows(
+            self.frame[index], self.id[index], self.xyxy[index], self.score[index], self.det[index]
+        )
+
+    @cached_property
+    def _frame_starts(self) -> tuple[int, np.ndarray]:
+        first = int(self.frame.min()) if len(self) else 1
+        last = int(self.frame.max()) if len(self) else 0
+        return first, np.searchsorted(self.frame, np.arange(first, last + 2))
+
+    def rows_in(self, frame: int) -> np.ndarray:
+        """Row indices of one frame (a slice of the sorted arrays)."""
+        first, starts = self._frame_starts
+        index = frame - first
+        if index < 0 or index >= len(starts) - 1:
+            return np.zeros(0, np.intp)
+        return np.arange(starts[index], starts[index + 1])
+
+    def as_mot_rows(self, path: Path) -> MotRows:
+        """The rows as MOTChallenge tracker rows (what `<name>.txt` holds), for the metrics."""
+        xywh = self.xyxy.astype(np.float64)
+        xywh[:, 2:] -= xywh[:, :2]
+        n = len(self)
+        return MotRows(self.frame, self.id, xywh, self.score.astype(np.float64),
+                       np.full(n, -1), np.ones(n), path)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MaskTable:
+    """masks.parquet: the mask of each detection, found by (frame, det)."""
+
+    frame: np.ndarray
+    det: np.ndarray
+    height: np.ndarray
+    width: np.ndarray
+    rle: np.ndarray
+    area: np.ndarray
+
+    @cached_property
+    def _index(self) -> dict[tuple[int, int], int]:
+        return {(f, d): i for i, (f, d) in enumerate(zip(self.frame.tolist(), self.det.tolist(),
+                                                          strict=True))}  # fmt: skip
+
+    def find(self, frame: int, det: int) -> int | None:
+        """Row of the mask of detection `det` in `frame`, None when it has none."""
+        return self._index.get((frame, det))
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A run folder whose track stage finished."""
+
+    path: Path
+    name: str
+    manifest: dict
+    tracks: TrackRows
+    masks: MaskTable | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def frames(self) -> tuple[int, int]:
+        """The frame range the tracks cover (as the track stage recorded it)."""
+        first, last = self.manifest["stages"][TRACKS_STAGE].get("frames", [1, 0])
+        return int(first), int(last)
+
+    @property
+    def source_info(self) -> dict:
+        return self.manifest.get("source", {})
+
+    def open_source(self) -> FrameSource:
+        """The source video, checked to be the one the run was made from."""
+        recorded = self.source_info
+        path = Path(recorded.get("path", ""))
+        if not recorded.get("path") or not path.exists():
+            raise MotCliError(
+                f"{self.path / 'manifest.json'}: the source {recorded.get('path') or '?'} "
+                "recorded there no longer exists; rendering needs the original video"
+            )
+        source = open_source(path)
+        if source.info.fingerprint != recorded.get("fingerprint"):
+            raise MotCliError(
+                f"{path}: the video changed since run {self.path} was made (fingerprint "
+                "differs); re-run `mot-cli track` on it"
+            )
+        return source
+
+
+def load_run(path: Path) -> FinishedRun:
+    """Read a run folder's manifest, tracks and (fresh) masks.
+
+    Masks are used when the masks stage finished on the same detections as the tracks (when
+    both record which detections they read); otherwise the run is treated as mask-less.
+
+    Raises:
+        MotCliError: no run folder there, or its track stage never finished.
+    """
+    run_dir = RunDir(Path(path))
+    if not run_dir.manifest_path.is_file():
+        raise MotCliError(f"{path}: not a run folder (no manifest.json); run `mot-cli track`")
+    manifest = run_dir.load_manifest()
+    table = run_dir.read_completed(TRACKS_STAGE, TRACKS)
+    if table is None:
+        raise MotCliError(f"{path}: the track stage has not finished here; run `mot-cli track`")
+    columns = {name: table.column(name).to_numpy() for name in table.column_names}
+    order = np.lexsort((columns["id"], columns["frame"]))
+    xyxy = np.stack([columns[c] for c in ("x1", "y1", "x2", "y2")], axis=1)
+    tracks = TrackRows(
+        columns["frame"][order], columns["id"][order], xyxy[order], columns["score"][order],
+        columns["det"][order],
+    )  # fmt: skip
+    masks, warnings = _masks(run_dir, manifest)
+    name = str(manifest.get("name", Path(path).name))
+    return FinishedRun(Path(path), name, manifest, tracks, masks, warnings)
+
+
+def _masks(run_dir: RunDir, manifest: dict) -> tuple[MaskTable | None, tuple[str, ...]]:
+    stages = manifest.get("stages", {})
+    table = run_dir.read_completed(MASKS_STAGE, MASKS)
+    if table is None:
+        return None, ()
+    read_by_masks = (stages[MASKS_STAGE].get("upstream") or {}).get("detections")
+    read_by_tracks = (stages[TRACKS_STAGE].get("upstream") or {}).get("detections")
+    if read_by_masks and read_by_tracks and read_by_masks != read_by_tracks:
+        # (frame, det) would point at other detections' masks
+        return None, (
+            f"{run_dir.file(MASKS_STAGE)} was made from other detections than the tracks; "
+            "masks left out (re-run the segment stage)",
+        )
+    column = {name: table.column(name).to_numpy(zero_copy_only=False) for name in
+              ("frame", "det", "height", "width", "rle", "area")}  # fmt: skip
+    return MaskTable(**column), ()
