@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, stage_key, write_table
+from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
 from mot_cli.schema import TRACKS
@@ -30,8 +30,12 @@ def run(
     warps: dict[int, np.ndarray] | None = None,
     upstream: dict[str, str] | None = None,
 ) -> tuple[Path, Path, int]:
-    """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids)."""
-    from mot_cli.formats.mot import write_mot
+    """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids).
+
+    The Parquet file, the text file and the manifest entry are committed together
+    (`RunDir.commit`): a kill leaves the previous result or this one, never a mix.
+    """
+    from mot_cli.formats.mot import format_mot
 
     first, last = frames
     started = time.perf_counter()
@@ -50,11 +54,10 @@ def run(
         }
     ).cast(TRACKS)
     parquet_path = run_dir.file(STAGE)
-    write_table(parquet_path, table, stage=STAGE, key=key)
     text_path = run_dir.path / f"{name}.txt"
-    write_mot(text_path, tracks.frame, tracks.id, tracks.xywh, tracks.score)
+    text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score)
     ids = len(np.unique(tracks.id))
-    run_dir.record(
+    run_dir.commit(
         STAGE,
         {
             "key": key,
@@ -66,6 +69,10 @@ def run(
             "ids": ids,
             "mot_txt": text_path.name,
             "seconds": round(time.perf_counter() - started, 3),
+        },
+        {
+            parquet_path.name: lambda path: write_parquet(path, table, stage=STAGE, key=key),
+            text_path.name: lambda path: path.write_bytes(text.encode("utf-8")),
         },
     )
     return parquet_path, text_path, ids
