@@ -15,6 +15,7 @@ Only the standard library is imported, so `eval` stays fast.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
@@ -101,7 +102,7 @@ def remove_stale_temporaries(
     folder: Path, name: str | None = None, *, untagged: bool = False, keep: Iterable[str] = ()
 ) -> list[Path]:
     """Remove temporaries left by killed writers in `folder` (only those of `name` if given)."""
-    pattern = f".{name}.*{TEMP_SUFFIX}" if name else f".*{TEMP_SUFFIX}"
+    pattern = f".{glob.escape(name)}.*{TEMP_SUFFIX}" if name else f".*{TEMP_SUFFIX}"
     keep = set(keep)
     removed = []
     try:
@@ -217,8 +218,22 @@ def check_output(path: Path, what: str, inputs: Iterable[Path] = ()) -> Path:
     path = Path(path)
     if path.is_dir():
         raise MotCliError(f"{what} {path}: is a folder; give a file name")
+    target = os.path.realpath(path)
+    try:
+        existing = os.stat(path)
+    except OSError:
+        existing = None
     for source in inputs:
-        if source is not None and same_file(path, source):
+        if source is None:
+            continue
+        same = os.path.realpath(source) == target
+        if not same and existing is not None:  # hard links: the same inode under two names
+            try:
+                other = os.stat(source)
+                same = (other.st_dev, other.st_ino) == (existing.st_dev, existing.st_ino)
+            except OSError:
+                pass
+        if same:
             raise MotCliError(
                 f"{what} {path}: is an input of this command; writing it would destroy it"
             )

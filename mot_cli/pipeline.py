@@ -38,7 +38,11 @@ class Run:
         return self.first, self.last
 
     def covered(self, stages: Iterable[str]) -> tuple[int, int]:
-        """The frames every one of `stages` really covered: fewer when a video ended early."""
+        """The frames every one of `stages` really covered: fewer when a video ended early.
+
+        Tracking covers what the detections stage covered: imported detections (det.txt) are
+        not cut short by a later stage that found the video truncated.
+        """
         last = self.last
         for stage in stages:
             recorded = self.run_dir.recorded_frames(stage)

@@ -85,6 +85,10 @@ class FrameSource:
         """False for a frame the source knows it lacks (a missing image allowed as empty)."""
         return 1 <= number <= self.info.frames
 
+    def input_files(self) -> list[Path]:
+        """Every file the source reads, so no output is ever written over one of them."""
+        raise NotImplementedError
+
 
 class VideoFile(FrameSource):
     """A video file decoded by OpenCV; seeking is done by grabbing frames, which is exact."""
@@ -117,6 +121,9 @@ class VideoFile(FrameSource):
             height=height,
             fingerprint=digest.hexdigest(),
         )
+
+    def input_files(self) -> list[Path]:
+        return [self.path]
 
     def frames(self, first: int = 1, last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         import cv2
@@ -153,6 +160,7 @@ class ImageFolder(FrameSource):
         seqinfo_path = path / "seqinfo.ini"
         name, fps, seq_length = path.name, 25.0, None
         image_dir = path
+        self.seqinfo = [seqinfo_path] if seqinfo_path.is_file() else []
         if seqinfo_path.is_file():
             seqinfo = read_seqinfo(seqinfo_path)
             name, fps, image_dir = seqinfo.name, seqinfo.frame_rate, path / seqinfo.im_dir
@@ -212,6 +220,9 @@ class ImageFolder(FrameSource):
 
     def has_frame(self, number: int) -> bool:
         return number in self.images
+
+    def input_files(self) -> list[Path]:
+        return [*self.seqinfo, *self.images.values()]
 
     def frames(self, first: int = 1, last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         last = self.info.frames if last is None else min(last, self.info.frames)

@@ -109,7 +109,7 @@ def track_command(
         force=force, allow_missing_images=allow_missing_images,
     )  # fmt: skip
     if output is not None:
-        _check_output_outside_caches(output, run)
+        _check_output_against_run(output, run)
     table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
     detections = detect.frame_detections(table)
     upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
@@ -124,7 +124,7 @@ def track_command(
         motion = camera_motion.run(run.source, run.run_dir, motion_config, run.frames, force=force)
         upstream["camera_motion"] = run.run_dir.completed_key(camera_motion.STAGE) or ""
         warps = track_stage.load_warps(motion)
-    frames = run.covered(upstream)
+    frames = run.covered([detect.STAGE])  # fewer than asked when the video ended early
     parquet_path, text_path, ids = track_stage.run(
         run.run_dir, run.name, frames, detections, tracker_config, warps, upstream
     )
@@ -141,10 +141,12 @@ def track_command(
     )
 
 
-def _check_output_outside_caches(output: Path, run: Run) -> None:
-    """`-o` may name the run's own text file (nothing to copy), but no other file in it."""
+def _check_output_against_run(output: Path, run: Run) -> None:
+    """`-o` is no file the source reads, and no file of the run folder but its own text."""
     from mot_cli.errors import MotCliError
+    from mot_cli.files import check_output
 
+    check_output(output, "--output", inputs=run.source.input_files())
     inside = output.resolve().parent == run.run_dir.path.resolve()
     if inside and output.name != f"{run.name}.txt":
         raise MotCliError(
