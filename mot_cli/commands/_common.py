@@ -36,7 +36,8 @@ def debugging() -> bool:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Line breaks (a library's multi-line message) become spaces; other spacing is kept."""
+    return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
 def _print_error(message: str) -> None:
