@@ -7,8 +7,16 @@ source's fingerprint; a cache whose key differs from the wanted one is recompute
 Long stages write one small Parquet chunk per batch of frames into `<stage>.partial/`, each
 chunk renamed into place only when complete, so a killed run loses at most one batch: a
 half-written single Parquet file has no footer and could not be read back at all. When the
-stage finishes, the chunks are joined into `<stage>.parquet` (again via a temporary file and a
-rename) and the manifest records the key.
+stage finishes, the chunks are joined (after checking they cover every frame) and committed.
+
+The manifest is the truth about a run folder. A stage publishes its files with `commit`: each
+file is written in full under a temporary name, the manifest entry (naming those temporaries)
+is written, and only then are the files renamed into place. A kill before the manifest write
+leaves the old result; a kill after it leaves a commit that the next run finishes (`recover`),
+and readers of the manifest find the new files under their temporary names meanwhile. So a
+run folder shows the old result or the new, never a mix.
+
+One process at a time works in a run folder (`lock`); a second one waits, saying so.
 """
 
 from __future__ import annotations
@@ -17,9 +25,8 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +36,38 @@ import pyarrow.parquet as pq
 
 from mot_cli import __version__
 from mot_cli.errors import MotCliError
+from mot_cli.files import (
+    atomic_path,
+    file_sha256,
+    new_temporary,
+    prepare_folder,
+    remove_stale_temporaries,
+    write_text,
+    writing,
+)
 from mot_cli.schema import SCHEMA_VERSION
 
+__all__ = [
+    "ENV_LOCK_TIMEOUT",
+    "MANIFEST",
+    "PartialStage",
+    "RunDir",
+    "atomic_path",
+    "read_table",
+    "stage_key",
+    "write_json",
+    "write_parquet",
+    "write_table",
+]
+
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"
 KEY_METADATA = b"mot_cli.key"
 STAGE_METADATA = b"mot_cli.stage"
+ENV_LOCK_TIMEOUT = "MOT_CLI_LOCK_TIMEOUT"
+ENV_STOP_AT = "MOT_CLI_TEST_STOP_AT"
+
+FileWriter = Callable[[Path], None]
 
 
 def stage_key(stage: str, **parts: Any) -> str:
@@ -44,33 +78,35 @@ def stage_key(stage: str, **parts: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path` and rename it into place only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+def stop_here(point: str) -> None:
+    """Test hook: stop this process (SIGSTOP) the first time it reaches `point`.
+
+    Set `MOT_CLI_TEST_STOP_AT=<point>` and a test can kill -9 the process at an exact step
+    instead of guessing with timers. Points: `chunk:<stage>` (a chunk was written),
+    `commit:<stage>:written` (files written, manifest not yet), `commit:<stage>:recorded`
+    (manifest written, no file renamed), `commit:<stage>:renamed` (first file renamed).
+    """
+    if os.environ.get(ENV_STOP_AT) == point:
+        del os.environ[ENV_STOP_AT]
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def write_json(path: Path, data: dict) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_parquet(path: Path, table: pa.Table, *, stage: str, key: str) -> None:
+    """Write a Parquet file in place, stamping it with its stage and key (see `write_table`)."""
+    metadata = dict(table.schema.metadata or {})
+    metadata[STAGE_METADATA] = stage.encode()
+    metadata[KEY_METADATA] = key.encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def write_table(path: Path, table: pa.Table, *, stage: str, key: str) -> None:
     """Write a Parquet file atomically, stamping it with its stage and key."""
-    metadata = dict(table.schema.metadata or {})
-    metadata[STAGE_METADATA] = stage.encode()
-    metadata[KEY_METADATA] = key.encode()
-    table = table.replace_schema_metadata(metadata)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+    with atomic_path(path) as tmp, writing(path):
+        write_parquet(tmp, table, stage=stage, key=key)
 
 
 def read_table(path: Path, *, stage: str, key: str | None, schema: pa.Schema | None) -> pa.Table:
@@ -99,6 +135,54 @@ def read_table(path: Path, *, stage: str, key: str | None, schema: pa.Schema | N
     return table
 
 
+def _lock_timeout() -> float:
+    text = os.environ.get(ENV_LOCK_TIMEOUT, "").strip()
+    if not text:
+        return -1.0
+    try:
+        return float(text)
+    except ValueError:
+        raise MotCliError(
+            f"${ENV_LOCK_TIMEOUT} must be seconds to wait (0 refuses at once), got {text!r}"
+        ) from None
+
+
+def _manifest_problem(data: Any) -> str | None:
+    """What is wrong with the shape of a parsed manifest, or None."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if not isinstance(data.get("name", ""), str):
+        return '"name" is not a string'
+    if not isinstance(data.get("source", {}), dict):
+        return '"source" is not an object'
+    stages = data.get("stages", {})
+    if not isinstance(stages, dict):
+        return '"stages" is not an object'
+    for stage, entry in stages.items():
+        if not isinstance(entry, dict):
+            return f'stage "{stage}" is not an object'
+        frames = entry.get("frames", [1, 1])
+        if not (
+            isinstance(frames, list)
+            and len(frames) == 2
+            and all(isinstance(f, int) and not isinstance(f, bool) for f in frames)
+        ):
+            return f'stage "{stage}" has no [first, last] "frames"'
+        for field in ("staged", "files"):
+            value = entry.get(field, {})
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                return f'stage "{stage}" has a malformed "{field}"'
+        if not isinstance(entry.get("key", ""), str | None):
+            return f'stage "{stage}" has a non-string "key"'
+    return None
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
+
+
 @dataclass
 class RunDir:
     """One input's run folder and its manifest."""
@@ -110,24 +194,90 @@ class RunDir:
         return self.path / MANIFEST
 
     def load_manifest(self) -> dict:
-        if not self.manifest_path.exists():
-            return {}
+        """The manifest as a dict ({} when absent); a corrupt or misshapen one is an error."""
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MotCliError(f"{self.manifest_path}: corrupt manifest ({exc})") from None
-        if not isinstance(data, dict):
-            raise MotCliError(f"{self.manifest_path}: corrupt manifest (not a JSON object)")
+            text = self.manifest_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise MotCliError(f"{self.manifest_path}: cannot read ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            problem: str | None = str(exc)
+        else:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                problem = str(exc)
+            else:
+                problem = _manifest_problem(data)
+        if problem is not None:
+            raise MotCliError(
+                f"{self.manifest_path}: corrupt manifest ({problem}); delete it, or re-run "
+                "with --force to rebuild it"
+            )
         return data
 
-    def init(self, name: str, source: dict) -> dict:
-        """Create or refresh the manifest; a different source voids every recorded stage."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        manifest = self.load_manifest()
+    def lock(self) -> Callable[[], None]:
+        """Take this run folder for the calling process; returns the release function.
+
+        Another process holding it makes this one wait, saying so, for up to
+        `$MOT_CLI_LOCK_TIMEOUT` seconds (default: as long as it takes; 0 refuses at once).
+        The same process may take it again (the lock counts).
+        """
+        from filelock import FileLock, Timeout
+
+        from mot_cli.progress import console
+
+        prepare_folder(self.path, "run folder")
+        lock = FileLock(self.path / LOCK_FILE, is_singleton=True)
+        try:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                timeout = _lock_timeout()
+                busy = f"{self.path}: another mot-cli process is working in this run folder"
+                if timeout == 0:
+                    raise MotCliError(
+                        f"{busy}; wait for it to finish, or use another --name or --cache-dir"
+                    ) from None
+                console.print(f"{busy}; waiting for it to finish …", highlight=False)
+                try:
+                    lock.acquire(timeout=timeout)
+                except Timeout:
+                    raise MotCliError(
+                        f"{busy}; gave up after {timeout:g} s (${ENV_LOCK_TIMEOUT})"
+                    ) from None
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise MotCliError(f"{self.path}: cannot lock the run folder ({reason})") from None
+        return lock.release
+
+    def init(self, name: str, source: dict, *, replace: bool = False) -> dict:
+        """Create or refresh the manifest for `source`.
+
+        A folder holding results of another source (a different content fingerprint) is
+        refused unless `replace`, which voids them; `replace` also rebuilds a corrupt manifest.
+        """
+        prepare_folder(self.path, "run folder")
+        try:
+            manifest = self.load_manifest()
+        except MotCliError:
+            if not replace:
+                raise
+            manifest = {}
         if manifest.get("schema_version") != SCHEMA_VERSION:
             manifest = {}
         old_source = manifest.get("source", {})
         if old_source.get("fingerprint") != source.get("fingerprint"):
+            if manifest.get("stages") and not replace:
+                old = old_source.get("path") or "an unknown source"
+                same = old == source.get("path")
+                raise MotCliError(
+                    f"{self.path}: this run folder holds results for "
+                    + (f"{old} as it was before its content changed" if same else old)
+                    + "; pass --name to give this input its own run folder, or --force to "
+                    "replace those results"
+                )
             manifest["stages"] = {}
         manifest.update(
             name=name, source=source, schema_version=SCHEMA_VERSION, mot_cli_version=__version__
@@ -139,12 +289,24 @@ class RunDir:
     def file(self, stage: str) -> Path:
         return self.path / f"{stage}.parquet"
 
+    def entry(self, stage: str) -> dict | None:
+        """The manifest's entry for a stage, if any."""
+        return self.load_manifest().get("stages", {}).get(stage)
+
     def completed_key(self, stage: str) -> str | None:
         """The key of a finished stage whose file exists, else None."""
-        entry = self.load_manifest().get("stages", {}).get(stage)
+        entry = self.entry(stage)
         if not entry or not entry.get("complete") or not self.file(stage).exists():
             return None
         return entry.get("key")
+
+    def recorded_frames(self, stage: str) -> tuple[int, int] | None:
+        """The frames a finished stage covered (fewer than asked when a video ended early)."""
+        entry = self.entry(stage)
+        if not entry or not entry.get("complete") or "frames" not in entry:
+            return None
+        first, last = entry["frames"]
+        return first, last
 
     def read_completed(
         self, stage: str, schema: pa.Schema | None, key: str | None = None
@@ -159,6 +321,79 @@ class RunDir:
         manifest = self.load_manifest()
         manifest.setdefault("stages", {})[stage] = entry
         write_json(self.manifest_path, manifest)
+
+    def commit(self, stage: str, entry: dict, writers: dict[str, FileWriter]) -> None:
+        """Publish a stage's files and its manifest entry as one step (see the module notes).
+
+        `writers` maps each file name in the run folder to a function writing its content to
+        the path it is given. The entry gains `files`: each file's sha256, so readers can tell
+        the file the manifest speaks of from any other.
+        """
+        staged: dict[str, Path] = {}
+        try:
+            for name, write in writers.items():
+                target = self.path / name
+                staged[name] = new_temporary(target)
+                with writing(target):
+                    write(staged[name])
+            digests = {name: file_sha256(tmp) for name, tmp in staged.items()}
+            stop_here(f"commit:{stage}:written")
+            manifest = self.load_manifest()
+            manifest.setdefault("stages", {})[stage] = {
+                **entry,
+                "files": digests,
+                "staged": {name: tmp.name for name, tmp in staged.items()},
+            }
+            write_json(self.manifest_path, manifest)  # the commit point
+        except BaseException:
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        stop_here(f"commit:{stage}:recorded")
+        self._publish(stage)
+
+    def _publish(self, stage: str) -> None:
+        """Rename a committed stage's temporaries into place, then drop them from the entry."""
+        manifest = self.load_manifest()
+        entry = manifest["stages"][stage]
+        for index, (name, tmp_name) in enumerate(entry.get("staged", {}).items()):
+            target, tmp = self.path / name, self.path / tmp_name
+            if not (_plain_name(name) and _plain_name(tmp_name)):
+                raise MotCliError(f"{self.manifest_path}: stage {stage} names a file outside it")
+            if tmp.exists():
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise MotCliError(f"{target}: cannot write ({exc.strerror})") from None
+            elif not target.exists() or file_sha256(target) != entry["files"].get(name):
+                entry["complete"] = False  # its content is lost: the stage must run again
+            if index == 0:
+                stop_here(f"commit:{stage}:renamed")
+        entry.pop("staged", None)
+        write_json(self.manifest_path, manifest)
+
+    def recover(self) -> None:
+        """Finish what a killed run left: a recorded commit, temporaries, joined partials."""
+        try:
+            manifest = self.load_manifest()
+        except MotCliError:
+            manifest = {}  # `init` reports it (or rebuilds it with --force)
+        stages = manifest.get("stages", {})
+        for stage, entry in stages.items():
+            if entry.get("staged"):
+                self._publish(stage)
+        remove_stale_temporaries(self.path, untagged=True)
+        for folder in self.path.glob("*.partial"):
+            entry = stages.get(folder.name.removesuffix(".partial"), {})
+            key_file = folder / "key"
+            try:
+                done = entry.get("complete") and key_file.read_text().strip() == entry.get("key")
+            except OSError:
+                done = False
+            if done:  # killed after the commit, before the chunks were removed
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                remove_stale_temporaries(folder, untagged=True)
 
     def partial(self, stage: str, key: str, schema: pa.Schema) -> PartialStage:
         return PartialStage(self.path / f"{stage}.partial", stage, key, schema)
@@ -183,22 +418,28 @@ class PartialStage:
                 continue
         return sorted(chunks)
 
-    def resume_frame(self, first: int) -> int:
+    def resume_frame(self, first: int, *, restart: bool = False) -> int:
         """The first frame still to do: after the last chunk contiguous from `first`.
 
-        A folder left by another key (config changed between runs) is discarded.
+        A folder left by another key (config changed between runs), or any folder when
+        `restart`, is discarded. The chunks kept are read now, so a damaged one is reported
+        before any work rather than after it; chunks past a gap are dropped.
         """
         key_file = self.folder / "key"
         if self.folder.exists() and (
-            not key_file.exists() or key_file.read_text().strip() != self.key
+            restart or not key_file.exists() or key_file.read_text().strip() != self.key
         ):
             shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(self.key)
+        prepare_folder(self.folder, "partial stage folder")
+        if not key_file.exists():
+            write_text(key_file, self.key)
+        remove_stale_temporaries(self.folder, untagged=True)
         next_frame = first
-        for chunk_first, chunk_last, _ in self._chunks():
+        for chunk_first, chunk_last, path in self._chunks():
             if chunk_first != next_frame:
-                break
+                path.unlink()
+                continue
+            read_table(path, stage=self.stage, key=self.key, schema=self.schema)
             next_frame = chunk_last + 1
         return next_frame
 
@@ -209,17 +450,24 @@ class PartialStage:
             stage=self.stage,
             key=self.key,
         )
+        stop_here(f"chunk:{self.stage}")
 
-    def finish(self, target: Path, first: int) -> pa.Table:
-        """Join the contiguous chunks into the stage's file and remove the partial folder."""
+    def join(self, first: int, last: int) -> pa.Table:
+        """The chunks of frames `first..last` as one table; a frame no chunk holds is an error."""
         tables, next_frame = [], first
         for chunk_first, chunk_last, path in self._chunks():
             if chunk_first != next_frame:
                 break
             tables.append(read_table(path, stage=self.stage, key=self.key, schema=self.schema))
             next_frame = chunk_last + 1
+        if next_frame <= last:
+            covered = f"frames {first}-{next_frame - 1}" if next_frame > first else "no frames"
+            raise MotCliError(
+                f"{self.folder}: the {self.stage} chunks cover {covered}, not {first}-{last}; "
+                "re-run to compute the rest (another process removed them?)"
+            )
         table = pa.concat_tables(tables) if tables else self.schema.empty_table()
-        table = table.replace_schema_metadata(None)
-        write_table(target, table, stage=self.stage, key=self.key)
+        return table.replace_schema_metadata(None)
+
+    def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-        return table

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from mot_cli import __version__
+from mot_cli.commands._common import ENV_DEBUG
 from mot_cli.commands.detect import detect_command
 from mot_cli.commands.embed import embed_command
 from mot_cli.commands.eval import eval_command
@@ -41,8 +44,15 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help=f"Show Python tracebacks instead of one-line errors (also: {ENV_DEBUG}=1).",
+    ),
 ) -> None:
     """Multi-object tracking for videos, with every stage cached and replayable."""
+    if debug:  # the flag and the variable are one switch, read by the commands' boundary
+        os.environ[ENV_DEBUG] = "1"
 
 
 def main() -> None:

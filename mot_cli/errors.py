@@ -6,3 +6,7 @@ class MotCliError(Exception):
 
     Messages say what went wrong and where (file, line, frame), so no traceback is needed.
     """
+
+
+class ModelNotFoundError(MotCliError):
+    """No weights for a model name or path: the one failure that may turn an optional cue off."""

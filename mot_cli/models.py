@@ -14,8 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mot_cli.cache import atomic_path
-from mot_cli.errors import MotCliError
+from mot_cli.errors import ModelNotFoundError
+from mot_cli.files import atomic_path
 
 ENV_MODELS = "MOT_CLI_MODELS"
 ENV_OFFLINE = "MOT_CLI_OFFLINE"
@@ -137,7 +137,7 @@ def resolve_model(name_or_path: str | Path, *, download: bool = True) -> Resolve
     if path.exists():
         return ResolvedModel(path.name, path, "path")
     if os.sep in text or text.startswith("."):
-        raise MotCliError(f"model file {text} does not exist")
+        raise ModelNotFoundError(f"model file {text} does not exist")
     name = text
     looked = []
     for source, folder in search_dirs():
@@ -157,7 +157,7 @@ def resolve_model(name_or_path: str | Path, *, download: bool = True) -> Resolve
             return ResolvedModel(name, _download(known), "download")
         except OSError as exc:
             reason = f"download from {known.url} failed: {exc}"
-    raise MotCliError(
+    raise ModelNotFoundError(
         f"model {name!r} not found: looked for {known.filename if known else name} "
         f"(or another format of it) in {', '.join(looked)}; {reason}"
     )

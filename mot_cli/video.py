@@ -6,6 +6,7 @@ Frames are numbered from 1, as MOTChallenge numbers them, everywhere in mot-cli.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -75,8 +76,17 @@ class FrameSource:
     """A decodable input; `frames(first, last)` yields `(frame_number, bgr_image)`."""
 
     info: SourceInfo
+    notes: tuple[str, ...] = ()  # facts worth telling the user when the source is opened
 
     def frames(self, first: int = 1, last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        raise NotImplementedError
+
+    def has_frame(self, number: int) -> bool:
+        """False for a frame the source knows it lacks (a missing image allowed as empty)."""
+        return 1 <= number <= self.info.frames
+
+    def input_files(self) -> list[Path]:
+        """Every file the source reads, so no output is ever written over one of them."""
         raise NotImplementedError
 
 
@@ -112,6 +122,9 @@ class VideoFile(FrameSource):
             fingerprint=digest.hexdigest(),
         )
 
+    def input_files(self) -> list[Path]:
+        return [self.path]
+
     def frames(self, first: int = 1, last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         import cv2
 
@@ -134,34 +147,60 @@ class VideoFile(FrameSource):
 
 
 class ImageFolder(FrameSource):
-    """A MOTChallenge sequence (`seqinfo.ini` + `img1/`) or a plain folder of images."""
+    """A MOTChallenge sequence (`seqinfo.ini` + `img1/`) or a plain folder of images.
 
-    def __init__(self, path: Path) -> None:
+    Frames are numbered by the number in each file name (`000013.jpg` is frame 13), so a
+    missing image cannot shift the frames after it; a folder numbered from 0 is shifted to
+    start at 1. Names without numbers are numbered in name order. A missing image is an error
+    naming it unless `allow_missing`, which makes it a frame with nothing in it; `seqLength`
+    in seqinfo.ini must match the images there.
+    """
+
+    def __init__(self, path: Path, *, allow_missing: bool = False) -> None:
         seqinfo_path = path / "seqinfo.ini"
-        name, fps = path.name, 25.0
+        name, fps, seq_length = path.name, 25.0, None
         image_dir = path
+        self.seqinfo = [seqinfo_path] if seqinfo_path.is_file() else []
         if seqinfo_path.is_file():
             seqinfo = read_seqinfo(seqinfo_path)
             name, fps, image_dir = seqinfo.name, seqinfo.frame_rate, path / seqinfo.im_dir
+            seq_length = seqinfo.seq_length
         elif (path / "img1").is_dir():
             image_dir = path / "img1"
         if not image_dir.is_dir():
             raise MotCliError(f"{path}: sequence folder has no image folder {image_dir.name}/")
-        self.images = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-        if not self.images:
+        files = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not files:
             raise MotCliError(f"{image_dir}: no images ({', '.join(IMAGE_EXTENSIONS)}) found")
-        first = self._read(self.images[0])
+        self.images, from_zero = _number_images(files)
+        if from_zero:
+            self.notes = (f"{image_dir}: images are numbered from 0; frame N is image N-1",)
+        frames = max(self.images)
+        if seq_length is not None:
+            if frames > seq_length:
+                extra = min(n for n in self.images if n > seq_length)
+                raise MotCliError(
+                    f"{self.images[extra]}: frame {extra} is beyond seqLength={seq_length} "
+                    f"of {seqinfo_path}"
+                )
+            frames = seq_length
+        missing = [n for n in range(1, frames + 1) if n not in self.images]
+        if missing and not allow_missing:
+            raise MotCliError(
+                _missing_message(files[0], self.images, missing, int(from_zero), seq_length)
+            )
+        first = self._read(self.images[min(self.images)])
         digest = hashlib.sha256(b"images")
-        for image in self.images:
+        for _, image in sorted(self.images.items()):
             digest.update(image.name.encode())
             digest.update(str(image.stat().st_size).encode())
-        _hash_file_sample(digest, self.images[0])
-        _hash_file_sample(digest, self.images[-1])
+        _hash_file_sample(digest, self.images[min(self.images)])
+        _hash_file_sample(digest, self.images[max(self.images)])
         self.info = SourceInfo(
             path=str(path.resolve()),
             kind="images",
             name=name,
-            frames=len(self.images),
+            frames=frames,
             fps=fps,
             width=first.shape[1],
             height=first.shape[0],
@@ -172,24 +211,87 @@ class ImageFolder(FrameSource):
     def _read(path: Path) -> np.ndarray:
         import cv2
 
+        if not path.is_file():
+            raise MotCliError(f"{path}: image is missing (removed while running?)")
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise MotCliError(f"{path}: not an image OpenCV can decode")
         return image
 
+    def has_frame(self, number: int) -> bool:
+        return number in self.images
+
+    def input_files(self) -> list[Path]:
+        return [*self.seqinfo, *self.images.values()]
+
     def frames(self, first: int = 1, last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        last = len(self.images) if last is None else min(last, len(self.images))
+        last = self.info.frames if last is None else min(last, self.info.frames)
         for number in range(first, last + 1):
-            yield number, self._read(self.images[number - 1])
+            if number in self.images:
+                yield number, self._read(self.images[number])
 
 
-def open_source(path: Path) -> FrameSource:
-    """Open a video file or an image-sequence folder, with a one-line error for anything else."""
+_TRAILING_NUMBER = re.compile(r"(\d+)(?=\D*$)")
+
+
+def _number_images(files: list[Path]) -> tuple[dict[int, Path], bool]:
+    """Frame number -> image, from the last number in each file name (see ImageFolder).
+
+    Also says whether the names count from 0 (and were shifted by one).
+    """
+    numbers = [_TRAILING_NUMBER.search(f.stem) for f in files]
+    if not any(numbers):
+        return dict(enumerate(files, start=1)), False
+    unnumbered = [f for f, n in zip(files, numbers, strict=True) if n is None]
+    if unnumbered:
+        raise MotCliError(
+            f"{unnumbered[0]}: has no frame number in its name, unlike the other images there"
+        )
+    values = [int(n.group(1)) for n in numbers if n is not None]
+    shift = 1 if min(values) == 0 else 0  # 000000.jpg first: numbered from 0
+    images: dict[int, Path] = {}
+    for value, image in zip(values, files, strict=True):
+        number = value + shift
+        if number in images:
+            raise MotCliError(
+                f"{image}: frame {number} again (also {images[number].name}); one image per frame"
+            )
+        images[number] = image
+    return images, shift == 1
+
+
+def _missing_message(
+    example: Path, images: dict[int, Path], missing: list[int], shift: int, seq_length: int | None
+) -> str:
+    """Name the first missing image as the folder would (same prefix, padding and extension)."""
+    match = _TRAILING_NUMBER.search(example.name)
+    if match:
+        digits = str(missing[0] - shift).zfill(len(match.group(1)))
+        name = f"{example.name[: match.start()]}{digits}{example.name[match.end() :]}"
+        expected = example.parent / name
+    else:
+        expected = example.parent / f"<image {missing[0]}>"
+    more = f" (and {len(missing) - 1} more, up to frame {missing[-1]})" if len(missing) > 1 else ""
+    why = ""
+    if seq_length is not None and missing[0] > max(images):
+        last = images[max(images)].name
+        why = f"; seqinfo.ini says seqLength={seq_length}, the last image is {last}"
+    return (
+        f"{expected}: image for frame {missing[0]} is missing{more}{why}; pass "
+        "--allow-missing-images to treat missing images as empty frames"
+    )
+
+
+def open_source(path: Path, *, allow_missing: bool = False) -> FrameSource:
+    """Open a video file or an image-sequence folder, with a one-line error for anything else.
+
+    `allow_missing`: an image folder's missing images become empty frames instead of an error.
+    """
     path = Path(path)
     if not path.exists():
         raise MotCliError(f"{path}: no such file or folder")
     if path.is_dir():
-        return ImageFolder(path)
+        return ImageFolder(path, allow_missing=allow_missing)
     if path.stat().st_size == 0:
         raise MotCliError(f"{path}: the file is empty")
     return VideoFile(path)

@@ -65,23 +65,31 @@ def test_foreign_cache_is_refused(tmp_path: Path) -> None:
         read_table(path, stage="detections", key=None, schema=DETECTIONS)
 
 
-def test_manifest_new_source_voids_stages(tmp_path: Path) -> None:
+def test_manifest_refuses_another_source_unless_replaced(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
-    run.init("seq", {"fingerprint": "a"})
+    run.init("seq", {"fingerprint": "a", "path": "/videos/a.mp4"})
     write_table(run.file("detections"), rows([1]), stage="detections", key="k")
     run.record("detections", {"key": "k", "complete": True})
     assert run.completed_key("detections") == "k"
-    run.init("seq", {"fingerprint": "a"})
+    run.init("seq", {"fingerprint": "a", "path": "/videos/a.mp4"})
     assert run.completed_key("detections") == "k"
-    run.init("seq", {"fingerprint": "b"})
+    with pytest.raises(MotCliError, match=r"holds results for /videos/a\.mp4.*--name"):
+        run.init("seq", {"fingerprint": "b"})
+    assert run.completed_key("detections") == "k"
+    run.init("seq", {"fingerprint": "b"}, replace=True)
     assert run.completed_key("detections") is None
 
 
 def test_corrupt_manifest_is_a_one_line_error(tmp_path: Path) -> None:
     run = RunDir(tmp_path)
     run.manifest_path.write_text("{not json")
-    with pytest.raises(MotCliError, match=r"manifest\.json: corrupt manifest"):
+    with pytest.raises(MotCliError, match=r"manifest\.json: corrupt manifest.*--force"):
         run.load_manifest()
+    run.manifest_path.write_text('{"stages": []}')  # valid JSON, wrong shape
+    with pytest.raises(MotCliError, match=r"corrupt manifest \(\"stages\" is not an object\)"):
+        run.load_manifest()
+    run.init("seq", {"fingerprint": "a"}, replace=True)  # --force rebuilds it
+    assert run.load_manifest()["stages"] == {}
 
 
 def test_partial_chunks_resume_and_join(tmp_path: Path) -> None:
@@ -90,11 +98,26 @@ def test_partial_chunks_resume_and_join(tmp_path: Path) -> None:
     assert partial.resume_frame(1) == 1
     partial.write_chunk(1, 4, rows([1, 2, 3, 4]))
     partial.write_chunk(5, 6, rows([5, 6]))
-    partial.write_chunk(9, 9, rows([9]))  # not contiguous: ignored
+    partial.write_chunk(9, 9, rows([9]))  # not contiguous: dropped on resume
     assert partial.resume_frame(1) == 7
-    table = partial.finish(run.file("detections"), 1)
+    assert not (partial.folder / "frames-0000009-0000009.parquet").exists()
+    table = partial.join(1, 6)
     assert table.column("frame").to_pylist() == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(MotCliError, match=r"cover frames 1-6, not 1-8"):
+        partial.join(1, 8)  # a join never records frames no chunk holds as done
+    partial.remove()
     assert not partial.folder.exists()
+
+
+def test_damaged_chunk_is_reported_before_any_work(tmp_path: Path) -> None:
+    partial = RunDir(tmp_path).partial("detections", "k1", DETECTIONS)
+    partial.resume_frame(1)
+    partial.write_chunk(1, 4, rows([1, 2, 3, 4]))
+    chunk = partial.folder / "frames-0000001-0000004.parquet"
+    chunk.write_bytes(chunk.read_bytes()[:-30])
+    with pytest.raises(MotCliError, match=r"frames-0000001-0000004\.parquet: cache file is trunc"):
+        partial.resume_frame(1)
+    assert partial.resume_frame(1, restart=True) == 1  # --force starts over
 
 
 def test_partial_chunks_of_another_key_are_dropped(tmp_path: Path) -> None:

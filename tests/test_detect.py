@@ -43,7 +43,7 @@ def test_det_txt_beyond_the_video_is_refused(tmp_path: Path, small_video: Path) 
     det_txt = tmp_path / "det.txt"
     det_txt.write_text("99,-1,10,20,30,40,1,-1,-1,-1\n")
     run = open_run(small_video, tmp_path / "runs")
-    with pytest.raises(MotCliError, match="reach frame 99"):
+    with pytest.raises(MotCliError, match=r"det\.txt:1: frame 99 is beyond the sequence length 20"):
         detect.run(run.source, run.run_dir, DetectConfig(det_txt=det_txt), (1, 99))
 
 

@@ -107,7 +107,8 @@ def test_several_trackers_side_by_side(tmp_path: Path, split: Path, perfect: Pat
 def test_run_folder_and_single_files(tmp_path: Path, split: Path) -> None:
     run = tmp_path / "runs" / "my-run"
     run.mkdir(parents=True)
-    (run / "manifest.json").write_text(json.dumps({"name": "SeqB", "stages": {}}))
+    tracks = {"complete": True, "mot_txt": "SeqB.txt"}
+    (run / "manifest.json").write_text(json.dumps({"name": "SeqB", "stages": {"tracks": tracks}}))
     (run / "SeqB.txt").write_text("\n".join(GT_ROWS) + "\n")
     single = tmp_path / "SeqA.txt"
     single.write_text("\n".join(GT_ROWS[:4]) + "\n")

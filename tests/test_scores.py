@@ -78,7 +78,7 @@ def test_parse_score_map() -> None:
     custom = parse_score_map("logistic:2:0.5")
     assert (custom.centre, custom.width) == (2.0, 0.5)
     for bad in ("sigmoid", "logistic:2", "logistic:a:b", "logistic:1:0"):
-        with pytest.raises(MotCliError, match="--det-score|width"):
+        with pytest.raises(MotCliError, match=r"--det-score|width"):
             parse_score_map(bad)
 
 

@@ -51,5 +51,5 @@ def test_unknown_or_malformed_overrides() -> None:
         TrackerConfig().with_overrides(["iou_treshold=0.2"])
     with pytest.raises(ValueError, match="name=value"):
         TrackerConfig().with_overrides(["iou_threshold"])
-    with pytest.raises(ValueError, match="min_hits must be a int"):
+    with pytest.raises(ValueError, match="min_hits must be a whole number"):
         TrackerConfig().with_overrides(["min_hits=two"])

@@ -19,9 +19,12 @@ def detect_config(
     det_score: str = "auto",
 ):
     """Build the detect stage's config from CLI options (shared by `detect` and `track`)."""
+    from mot_cli.errors import MotCliError
     from mot_cli.stages.detect import DetectConfig
 
     names = tuple(c.strip() for c in classes.split(",") if c.strip())
+    if not names:
+        raise MotCliError(f"--classes {classes!r}: names no class; give names or ids, or 'all'")
     return DetectConfig(
         model=detector,
         classes=names,
@@ -50,6 +53,7 @@ def detect_command(
     start: opt.Start = 1,
     end: opt.End = None,
     force: opt.Force = False,
+    allow_missing_images: opt.AllowMissingImages = False,
 ) -> None:
     """Detect objects in every frame and cache them in RUN/detections.parquet.
 
@@ -69,10 +73,14 @@ def detect_command(
     from mot_cli.video import FrameRange
 
     config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt, det_score)
-    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    run = open_run(
+        source, cache_dir, name, FrameRange(start, end),
+        force=force, allow_missing_images=allow_missing_images,
+    )  # fmt: skip
     table = detect.run(run.source, run.run_dir, config, run.frames, force=force)
+    first, last = run.covered([detect.STAGE])
     console.print(
-        f"detections: {table.num_rows} boxes in frames {run.first}-{run.last} → "
+        f"detections: {table.num_rows} boxes in frames {first}-{last} → "
         f"{run.run_dir.file(detect.STAGE)}",
         highlight=False,
     )

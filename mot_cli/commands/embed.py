@@ -35,6 +35,7 @@ def embed_command(
     start: opt.Start = 1,
     end: opt.End = None,
     force: opt.Force = False,
+    allow_missing_images: opt.AllowMissingImages = False,
 ) -> None:
     """Embed every cached detection's crop with OSNet into RUN/embeddings.parquet.
 
@@ -56,7 +57,10 @@ def embed_command(
     config = embed.EmbedConfig(
         model=reid_model, arch=arch, device=device, batch=batch, backend=reid_backend
     )
-    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    run = open_run(
+        source, cache_dir, name, FrameRange(start, end),
+        force=force, allow_missing_images=allow_missing_images,
+    )  # fmt: skip
     table = run.run_dir.read_completed(detect.STAGE, DETECTIONS)
     if table is None:
         raise MotCliError(

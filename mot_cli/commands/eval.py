@@ -17,7 +17,7 @@ from mot_cli.commands._common import console, user_errors
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from mot_cli.metrics import EvalResult
+    from mot_cli.metrics import EvalConfig, EvalResult
 
 
 class BenchmarkName(str, Enum):
@@ -109,6 +109,8 @@ def eval_command(
         sequences=tuple(sequences or ()),
         seq_length=seq_length,
     )
+    outputs = {"--json": json_path, "--csv": csv_path, "--plot": plot_path}
+    _check_outputs(config, {option: path for option, path in outputs.items() if path})
     result = evaluate(config)
 
     from rich.console import Console
@@ -131,6 +133,32 @@ def eval_command(
         if path is not None:
             write(result, path)
             console.print(f"wrote {path}", style="dim", highlight=False)
+
+
+def _check_outputs(config: EvalConfig, outputs: dict[str, Path]) -> None:
+    """Before scoring: every output is writable, distinct, and none is a file being read."""
+    from mot_cli.errors import MotCliError
+    from mot_cli.files import check_output, same_file
+    from mot_cli.metrics.dataset import find_ground_truth, find_trackers
+
+    if not outputs:
+        return
+    gt = find_ground_truth(
+        config.ground_truth,
+        seqmap=config.seqmap,
+        sequences=config.sequences,
+        seq_length=config.seq_length,
+    )
+    inputs = [s.path for s in gt] + [s.path.parent.parent / "seqinfo.ini" for s in gt]
+    inputs += [f for t in find_trackers(config.trackers, gt) for f in t.files.values()]
+    inputs += [p / "manifest.json" for p in config.trackers] + [config.seqmap]
+    seen: dict[str, Path] = {}
+    for option, path in outputs.items():
+        for other, earlier in seen.items():
+            if same_file(path, earlier):
+                raise MotCliError(f"{option} {path}: is also the {other} file; give each its own")
+        check_output(path, option, inputs=[p for p in inputs if p is not None])
+        seen[option] = path
 
 
 def _name_width(result: EvalResult) -> int:

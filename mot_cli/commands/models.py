@@ -38,13 +38,21 @@ def models_command(
     table = Table(title="models")
     for column in ("name", "task", "found at", "source", "sha256"):
         table.add_column(column, overflow="fold")
+    failed = []
     for known in KNOWN_MODELS.values():
         try:
             model = resolve_model(known.name, download=fetch and known.url is not None)
             table.add_row(known.name, known.task, str(model.path), model.source, model.sha256)
         except MotCliError as exc:
             status = "missing" if not fetch or known.url is None else f"fetch failed: {exc}"
+            if fetch and known.url is not None:
+                failed.append(known.name)
             table.add_row(known.name, known.task, status, "", "")
     console = Console()
     console.print(table)
     console.print("searched: " + ", ".join(str(p) for _, p in search_dirs()), highlight=False)
+    if failed:
+        raise MotCliError(
+            f"--fetch: {len(failed)} model(s) could not be fetched ({', '.join(failed)}); "
+            "the table above says why"
+        )

@@ -26,7 +26,20 @@ End = Annotated[
     int | None, typer.Option("--end", min=1, help="Last frame to process (default: the last).")
 ]
 Force = Annotated[
-    bool, typer.Option("--force", help="Recompute the stage even if its cache is fresh.")
+    bool,
+    typer.Option(
+        "--force",
+        help="Recompute the stage even if its cache is fresh; also lets this input replace "
+        "another source's results in the run folder, and rebuilds a corrupt manifest.",
+    ),
+]
+AllowMissingImages = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing-images",
+        help="In an image folder, treat a missing image (000010.jpg between 000009.jpg and "
+        "000011.jpg) as a frame with nothing in it instead of an error.",
+    ),
 ]
 Detector = Annotated[
     str,

@@ -75,6 +75,7 @@ def track_command(
     start: opt.Start = 1,
     end: opt.End = None,
     force: opt.Force = False,
+    allow_missing_images: opt.AllowMissingImages = False,
 ) -> None:
     """Track every person (or --classes) and write MOTChallenge text plus tracks.parquet.
 
@@ -90,9 +91,8 @@ def track_command(
       mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --set iou_threshold=0.25 -o TUD-Campus.txt
     """
-    import shutil
-
     from mot_cli.errors import MotCliError
+    from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run
     from mot_cli.stages import camera_motion, detect
     from mot_cli.stages import track as track_stage
@@ -113,7 +113,14 @@ def track_command(
     det_config = detect_config(
         detector, classes, conf, imgsz, device, batch, det_txt, det_score
     )
-    run = open_run(source, cache_dir, name, FrameRange(start, end))
+    if output is not None:
+        check_output(output, "--output", inputs=[source, det_txt])
+    run = open_run(
+        source, cache_dir, name, FrameRange(start, end),
+        force=force, allow_missing_images=allow_missing_images,
+    )  # fmt: skip
+    if output is not None:
+        _check_output_against_run(output, run)
     table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
     detections = detect.frame_detections(table, detect.recorded_score_map(run.run_dir, table))
     upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
@@ -128,15 +135,16 @@ def track_command(
         motion = camera_motion.run(run.source, run.run_dir, motion_config, run.frames, force=force)
         upstream["camera_motion"] = run.run_dir.completed_key(camera_motion.STAGE) or ""
         warps = track_stage.load_warps(motion)
+    frames = run.covered([detect.STAGE])  # fewer than asked when the video ended early
     parquet_path, text_path, ids = track_stage.run(
-        run.run_dir, run.name, run.frames, detections, tracker_config, warps, upstream
+        run.run_dir, run.name, frames, detections, tracker_config, warps, upstream
     )
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(text_path, output)
+    copied = output is not None and not same_file(output, text_path)
+    if copied:
+        write_bytes(output, text_path.read_bytes())
     console.print(
-        f"tracks: {ids} ids in frames {run.first}-{run.last} → {text_path}"
-        + (f" (copied to {output})" if output else ""),
+        f"tracks: {ids} ids in frames {frames[0]}-{frames[1]} → {text_path}"
+        + (f" (copied to {output})" if copied else ""),
         highlight=False,
     )
     console.print(
@@ -147,6 +155,20 @@ def track_command(
 
         video = render_run(run.run_dir.path, render_path, RenderConfig(run.first, run.last))
         console.print(f"render: {video.frames} frames → {video.path}", highlight=False)
+
+
+def _check_output_against_run(output: Path, run: Run) -> None:
+    """`-o` is no file the source reads, and no file of the run folder but its own text."""
+    from mot_cli.errors import MotCliError
+    from mot_cli.files import check_output
+
+    check_output(output, "--output", inputs=run.source.input_files())
+    inside = output.resolve().parent == run.run_dir.path.resolve()
+    if inside and output.name != f"{run.name}.txt":
+        raise MotCliError(
+            f"--output {output}: is inside the run folder {run.run_dir.path}, where it would "
+            "replace a cache; write it elsewhere"
+        )
 
 
 def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:
@@ -166,15 +188,15 @@ def _with_embeddings(
     upstream: dict[str, str],
 ) -> dict[int, Detections]:
     """Attach embeddings; without `required`, missing default weights only turn appearance off."""
-    from mot_cli.errors import MotCliError
+    from mot_cli.errors import ModelNotFoundError
     from mot_cli.stages import embed
 
     try:
         table = embed.run(
             run.source, run.run_dir, config, run.frames, detections, upstream["detections"], force
         )
-    except MotCliError as exc:
-        if required or "not found" not in str(exc):
+    except ModelNotFoundError as exc:  # only absent weights turn the cue off; all else is an error
+        if required:
             raise
         console.print(f"[yellow]warning:[/] appearance off: {exc}", highlight=False)
         return detections

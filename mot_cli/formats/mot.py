@@ -11,8 +11,6 @@ editor can jump to it, and stays on one line.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,8 +18,9 @@ from typing import Literal
 import numpy as np
 
 from mot_cli.errors import MotCliError
+from mot_cli.files import write_text
 
-__all__ = ["MotRows", "read_mot", "write_mot"]
+__all__ = ["MotRows", "format_mot", "read_mot", "write_mot"]
 
 Kind = Literal["gt", "tracker", "det"]
 
@@ -110,6 +109,7 @@ def read_mot(path: Path, *, kind: Kind, seq_length: int | None = None) -> MotRow
         values, line_numbers = fast
     else:
         line_numbers, rows = _split_rows(text)
+        _check_not_cut(path, text, line_numbers, rows)
         values = _to_floats(path, line_numbers, rows)
     return _validate(path, kind, seq_length, line_numbers, values)
 
@@ -157,6 +157,16 @@ def _split_rows(text: str) -> tuple[list[int], list[list[str]]]:
     return line_numbers, rows
 
 
+def _check_not_cut(path: Path, text: str, line_numbers: list[int], rows: list[list[str]]) -> None:
+    """A last line with no line end and fewer columns than the one before is a cut-off file."""
+    if len(rows) < 2 or text.endswith(("\n", "\r")) or len(rows[-1]) >= len(rows[-2]):
+        return
+    raise MotCliError(
+        f"{path}:{line_numbers[-1]}: the last line is cut short ({len(rows[-1])} columns where "
+        f"the line before has {len(rows[-2])}, and no line end): is the file truncated?"
+    )
+
+
 def _to_floats(path: Path, line_numbers: list[int], rows: list[list[str]]) -> np.ndarray:
     """(N, 10) float64, NaN where a row has fewer columns; errors name the first bad row."""
     if not rows:
@@ -191,15 +201,19 @@ def _validate(
 ) -> MotRows:
     lines = np.asarray(line_numbers, dtype=np.int32)
     frame_f, id_f, width, height = values[:, 0], values[:, 1], values[:, 4], values[:, 5]
-    not_int = lambda v: (v != np.round(v)) | (np.abs(v) > _INT32.max)  # noqa: E731
+    not_int = lambda v: v != np.round(v)  # noqa: E731
+    too_big = lambda v: (v > _INT32.max) | (v < _INT32.min)  # noqa: E731
+    bounds = f"they must fit in 32 bits, {_INT32.min}..{_INT32.max}"
     checks = [
         (not_int(frame_f), lambda i: f"frame {_fmt(frame_f[i])} is not an integer"),
+        (too_big(frame_f), lambda i: f"frame {_fmt(frame_f[i])} is out of range: {bounds}"),
         (frame_f < 1, lambda i: f"frame {_fmt(frame_f[i])} is out of range: frames are 1-based"),
         (
             frame_f > (seq_length if seq_length is not None else np.inf),
             lambda i: f"frame {_fmt(frame_f[i])} is beyond the sequence length {seq_length}",
         ),
         (not_int(id_f), lambda i: f"id {_fmt(id_f[i])} is not an integer"),
+        (too_big(id_f), lambda i: f"id {_fmt(id_f[i])} is out of range: {bounds}"),
         (width <= 0, lambda i: f"width must be positive, got {_fmt(width[i])}"),
         (height <= 0, lambda i: f"height must be positive, got {_fmt(height[i])}"),
     ]
@@ -240,16 +254,12 @@ def _fmt(value: float) -> str:
     return str(int(value)) if np.isfinite(value) and value == int(value) else repr(float(value))
 
 
-def write_mot(
-    path: Path, frame: np.ndarray, ids: np.ndarray, xywh: np.ndarray, conf: np.ndarray
-) -> None:
-    """Write `frame,id,x,y,w,h,conf,-1,-1,-1` rows sorted by frame then id, atomically.
+def format_mot(frame: np.ndarray, ids: np.ndarray, xywh: np.ndarray, conf: np.ndarray) -> str:
+    """`frame,id,x,y,w,h,conf,-1,-1,-1` rows sorted by frame then id, as one string.
 
     Boxes keep 3 decimals and scores 5 (trailing zeros dropped), enough for IoU to be unchanged
-    at the precision any benchmark reports. The file appears complete or not at all: rows go to
-    a temporary file in the same folder that is then renamed over `path`.
+    at the precision any benchmark reports.
     """
-    path = Path(path)
     frame = np.asarray(frame, dtype=np.int64).reshape(-1)
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
     xywh = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
@@ -261,23 +271,21 @@ def write_mot(
             f"{n}, {len(ids)}, {len(xywh)}, {len(conf)}"
         )
     order = np.lexsort((ids, frame))
-    lines = [
+    return "".join(
         f"{f},{i},{_num(b[0], 3)},{_num(b[1], 3)},{_num(b[2], 3)},{_num(b[3], 3)},"
         f"{_num(c, 5)},-1,-1,-1\n"
         for f, i, b, c in zip(
             frame[order].tolist(), ids[order].tolist(), xywh[order].tolist(),
             conf[order].tolist(), strict=True,
         )
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(lines)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    )
+
+
+def write_mot(
+    path: Path, frame: np.ndarray, ids: np.ndarray, xywh: np.ndarray, conf: np.ndarray
+) -> None:
+    """Write `format_mot` rows to `path`, atomically (complete or not at all; see files.py)."""
+    write_text(Path(path), format_mot(frame, ids, xywh, conf))
 
 
 def _num(value: float, decimals: int) -> str:

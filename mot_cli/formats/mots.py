@@ -14,8 +14,6 @@ the file cannot be read), on one line.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,7 +23,9 @@ import numpy as np
 from mot_cli.errors import MotCliError
 from mot_cli.masks import rle, rle_pixel_totals
 
-__all__ = ["IGNORE_CLASS", "PEDESTRIAN_CLASS", "MotsRows", "read_mots", "write_mots"]
+__all__ = [
+    "IGNORE_CLASS", "PEDESTRIAN_CLASS", "MotsRows", "format_mots", "read_mots", "write_mots",
+]  # fmt: skip
 
 Kind = Literal["gt", "tracker"]
 
@@ -248,11 +248,10 @@ def _report_overlap(rows: MotsRows, group: np.ndarray, masks: list[dict]) -> Non
         merged = mask_utils.merge([merged, masks[position]], intersect=False)
 
 
-def write_mots(path: Path, rows: MotsRows) -> None:
-    """Write rows sorted by frame then id, atomically (a temporary file renamed into place)."""
-    path = Path(path)
+def format_mots(rows: MotsRows) -> str:
+    """MOTS text lines sorted by frame then id, as one string."""
     order = np.lexsort((rows.id, rows.frame))
-    text = "".join(
+    return "".join(
         f"{f} {i} {c} {h} {w} {r}\n"
         for f, i, c, h, w, r in zip(
             rows.frame[order].tolist(), rows.id[order].tolist(), rows.cls[order].tolist(),
@@ -260,12 +259,10 @@ def write_mots(path: Path, rows: MotsRows) -> None:
             strict=True,
         )
     )  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+
+
+def write_mots(path: Path, rows: MotsRows) -> None:
+    """Write rows sorted by frame then id, atomically (complete or not at all; see files.py)."""
+    from mot_cli.files import write_text
+
+    write_text(Path(path), format_mots(rows))

@@ -9,13 +9,15 @@ Ground truth comes as
 
 Tracker results come as
 - a tracker folder, `<tracker>/data/<seq>.txt` (or `<tracker>/<seq>.txt`): every sequence;
-- a run folder written by `mot-cli track`: `manifest.json` (`"name"`: the sequence) and
-  `<name>.txt` (`<name>.mots.txt` for MOTS); the tracker is named after the folder;
+- a run folder written by `mot-cli track`: `manifest.json` (`"name"`: the sequence) and the
+  text file its finished `tracks` entry records (`<name>.txt`, or `<name>.mots.txt` for MOTS;
+  checked against the sha256 recorded there); the tracker is named after the folder;
 - a single `<seq>.txt`, or any file when the ground truth has one sequence.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -191,9 +193,17 @@ def _tracker(path: Path, gt: Sequence[GtSequence], mots: bool) -> TrackerInput:
 
 
 def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:
+    """A run folder's results (MOTS text with `mots`), as its manifest records them and
+    nothing else.
+
+    The manifest's `tracks` entry names the text file and its sha256; a file that differs
+    (edited, or left by a track run killed mid-write) is refused rather than scored. While a
+    commit is being finished the entry names the new file under its temporary name.
+    """
     manifest = path / "manifest.json"
     try:
-        name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        name = data["name"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise MotCliError(f"{manifest}: not a run manifest with a \"name\" ({exc!s})") from None
     if not isinstance(name, str) or not name:
@@ -203,11 +213,37 @@ def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:
             f"{manifest}: sequence {name!r} is not in the ground truth "
             f"(available: {', '.join(gt_names)})"
         )
-    file = path / f"{name}{'.mots' if mots else ''}.txt"
-    if not file.is_file():
-        hint = " (written by `track` when the run has masks.parquet)" if mots else ""
-        raise MotCliError(f"{file}: tracker results for sequence {name} not found{hint}")
-    return TrackerInput(path.resolve().name, {name: file})
+    stages = data.get("stages")
+    entry = stages.get("tracks") if isinstance(stages, dict) else None
+    if not isinstance(entry, dict) or not entry.get("complete"):
+        raise MotCliError(
+            f"{path}: the run folder has no finished track results; run `mot-cli track` first"
+        )
+    text_name = entry.get("mots_txt") if mots else entry.get("mot_txt", f"{name}.txt")
+    if not isinstance(text_name, str):
+        raise MotCliError(
+            f"{path / (name + '.mots.txt')}: tracker results for sequence {name} not found "
+            "(written by `track` when the run has masks.parquet)"
+        )
+    staged = entry.get("staged") if isinstance(entry.get("staged"), dict) else {}
+    digests = entry.get("files") if isinstance(entry.get("files"), dict) else {}
+    candidates = [staged.get(text_name), text_name]
+    for candidate in candidates:
+        if not isinstance(candidate, str) or "/" in candidate or candidate in ("", ".", ".."):
+            continue
+        file = path / candidate
+        try:
+            content = file.read_bytes()
+        except OSError:
+            continue
+        wanted = digests.get(text_name)
+        if wanted is not None and hashlib.sha256(content).hexdigest() != wanted:
+            raise MotCliError(
+                f"{file}: differs from what the run's manifest records (edited, or a track run "
+                "was interrupted); re-run `mot-cli track`"
+            )
+        return TrackerInput(path.resolve().name, {name: file})
+    raise MotCliError(f"{path / text_name}: tracker results for sequence {name} not found")
 
 
 _BENCHMARK_PATTERN = re.compile(r"MOT(15|16|17|20)|2DMOT2015", re.IGNORECASE)

@@ -13,11 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from mot_cli.errors import MotCliError
+from mot_cli.files import write_bytes
 from mot_cli.metrics.evaluate import COMBINED, FIELDS, EvalResult
 from mot_cli.metrics.hota import ALPHAS, CURVE_FIELDS
 
@@ -93,17 +92,5 @@ def _cell(value: float | int) -> str:
 
 
 def _write_atomically(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise MotCliError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise MotCliError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    """Write to a temporary file beside `path`, then rename it into place (see files.py)."""
+    write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)

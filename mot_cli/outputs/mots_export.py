@@ -15,12 +15,12 @@ import numpy as np
 import pyarrow as pa
 
 from mot_cli.cache import RunDir
-from mot_cli.formats.mots import PEDESTRIAN_CLASS, MotsRows, write_mots
+from mot_cli.formats.mots import PEDESTRIAN_CLASS, MotsRows
 from mot_cli.masks import disjoint
 from mot_cli.outputs.run import MASKS_STAGE, TrackRows
 from mot_cli.schema import DETECTIONS, MASKS
 
-__all__ = ["mots_path", "mots_rows", "write_run_mots"]
+__all__ = ["mots_path", "mots_rows", "run_mots_rows"]
 
 _COCO_CAR = 2
 _MOTS_CAR = 1
@@ -30,25 +30,22 @@ def mots_path(run_dir: RunDir, name: str) -> Path:
     return run_dir.path / f"{name}.mots.txt"
 
 
-def write_run_mots(
+def run_mots_rows(
     run_dir: RunDir, name: str, tracks: TrackRows, detections_key: str | None = None
-) -> Path | None:
-    """Write `<name>.mots.txt` when the run has masks of the tracked detections.
+) -> MotsRows | None:
+    """The MOTS rows of `tracks` when the run has masks of the tracked detections, else None.
 
-    Without such masks, a MOTS file left by an earlier run is removed (it would describe other
-    tracks). `detections_key` is the key of the detections the tracks were made from; masks
-    recorded as made from other detections are not used.
+    `detections_key` is the key of the detections the tracks were made from; masks recorded
+    as made from other detections are not used. The track stage writes the rows beside the
+    MOT text in the same commit.
     """
-    target = mots_path(run_dir, name)
     masks = run_dir.read_completed(MASKS_STAGE, MASKS)
     entry = run_dir.load_manifest().get("stages", {}).get(MASKS_STAGE, {})
     made_from = (entry.get("upstream") or {}).get("detections")
     if masks is None or (made_from and detections_key and made_from != detections_key):
-        target.unlink(missing_ok=True)
         return None
     detections = run_dir.read_completed("detections", DETECTIONS)
-    write_mots(target, mots_rows(tracks, masks, detections, target))
-    return target
+    return mots_rows(tracks, masks, detections, mots_path(run_dir, name))
 
 
 def mots_rows(

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir
+from mot_cli.cache import RunDir, write_parquet
+from mot_cli.errors import MotCliError
 from mot_cli.progress import console, progress_bar
 from mot_cli.video import FrameSource
 
@@ -55,11 +56,7 @@ def run_framewise(
         return table
     process = make_process()
     partial = run_dir.partial(spec.stage, spec.key, spec.schema)
-    if force:
-        partial.resume_frame(spec.first)  # creates the folder with the key
-        for chunk in partial.folder.glob("frames-*.parquet"):
-            chunk.unlink()
-    start = partial.resume_frame(spec.first)
+    start = partial.resume_frame(spec.first, restart=force)
     if start > spec.first:
         console.print(
             f"{spec.stage}: resuming at frame {start} (frames {spec.first}-{start - 1} cached)"
@@ -85,14 +82,9 @@ def run_framewise(
             advance(len(frames))
         if pending:
             partial.write_chunk(chunk_first, last_seen, pa.concat_tables(pending))
-    table = partial.finish(run_dir.file(spec.stage), spec.first)
-    last = max(last_seen, start - 1)
-    if last < spec.last:
-        console.print(
-            f"[yellow]warning:[/] the source ended at frame {last}, before frame "
-            f"{spec.last} that its header announced (truncated video?)"
-        )
-    run_dir.record(
+    last = _last_frame(source, spec, last_seen)
+    table = partial.join(spec.first, last)
+    run_dir.commit(
         spec.stage,
         {
             **spec.entry,
@@ -102,5 +94,33 @@ def run_framewise(
             "rows": table.num_rows,
             "seconds": round(time.perf_counter() - started, 3),
         },
+        {
+            run_dir.file(spec.stage).name: lambda path: write_parquet(
+                path, table, stage=spec.stage, key=spec.key
+            )
+        },
     )
+    partial.remove()
     return table
+
+
+def _last_frame(source: FrameSource, spec: StageRun, last_seen: int) -> int:
+    """The last frame the stage covered: `spec.last`, or earlier when a video ended early.
+
+    Frames a source knows to be absent (missing images allowed as empty) do not count as an
+    early end.
+    """
+    if last_seen >= spec.last or not source.has_frame(spec.last):
+        return spec.last
+    if last_seen < spec.first:
+        raise MotCliError(
+            f"{source.info.path}: no frame could be decoded from frame {spec.first} on, although "
+            f"its header announces {source.info.frames} (truncated video?)"
+        )
+    console.print(
+        f"[yellow]warning:[/] {source.info.path}: the video ended at frame {last_seen}, before "
+        f"frame {spec.last} that its header announced (truncated video?); frames "
+        f"{spec.first}-{last_seen} were processed",
+        highlight=False,
+    )
+    return last_seen

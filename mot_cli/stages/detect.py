@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
@@ -48,6 +49,8 @@ class DetectConfig:
             raise MotCliError(f"--imgsz must be a positive multiple of 32, got {self.image_size}")
         if self.batch < 1:
             raise MotCliError(f"--batch must be >= 1, got {self.batch}")
+        if self.det_txt is None:  # public detections need no device
+            check_device(self.device)
 
 
 class Detector(Protocol):
@@ -63,10 +66,13 @@ class YoloDetector:
 
         try:
             self.model = YOLO(str(weights), task="detect")
+            names = self.model.names  # exported formats build their backend here
         except Exception as exc:  # ultralytics raises many types for a bad file
-            raise MotCliError(f"{weights}: cannot load as a YOLO model ({exc})") from None
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise MotCliError(f"{weights}: cannot load as a YOLO model ({reason})") from None
+        self.weights = weights
         self.config = config
-        self.class_ids = self._class_ids(config.classes, self.model.names)
+        self.class_ids = self._class_ids(config.classes, names)
 
     @staticmethod
     def _class_ids(classes: tuple[str, ...], names: dict[int, str]) -> list[int] | None:
@@ -87,14 +93,18 @@ class YoloDetector:
         return ids
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        results = self.model.predict(
-            images,
-            conf=self.config.confidence,
-            classes=self.class_ids,
-            imgsz=self.config.image_size,
-            device=self.config.device,
-            verbose=False,
-        )
+        try:  # ultralytics builds the backend on the first call: a bad model fails here
+            results = self.model.predict(
+                images,
+                conf=self.config.confidence,
+                classes=self.class_ids,
+                imgsz=self.config.image_size,
+                device=self.config.device,
+                verbose=False,
+            )
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise MotCliError(f"{self.weights}: YOLO could not run this model ({reason})") from None
         out = []
         for result in results:
             boxes = result.boxes
@@ -188,7 +198,7 @@ def _import_det_txt(
     path = Path(config.det_txt)
     if not path.is_file():
         raise MotCliError(f"{path}: detections file not found")
-    rows = read_mot(path, kind="det")
+    rows = read_mot(path, kind="det", seq_length=source.info.frames)  # rows past the end: error
     score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
     key = stage_key(
         STAGE,
@@ -209,11 +219,6 @@ def _import_det_txt(
     frame = rows.frame[keep]
     order = np.argsort(frame, kind="stable")
     frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
-    if len(frame) and frame.max() > source.info.frames:
-        raise MotCliError(
-            f"{path}: detections reach frame {frame.max()} but {source.info.path} has "
-            f"{source.info.frames} frames"
-        )
     det = np.zeros(len(frame), np.int32)
     if len(frame):
         starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]

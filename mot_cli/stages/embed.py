@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key
 from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console
@@ -19,6 +20,9 @@ from mot_cli.video import FrameSource
 STAGE = "embeddings"
 EMBEDDING_DIM = 512
 BACKENDS = ("auto", "torch", "openvino")
+# The OSNet widths reid/osnet.py builds (its OSNET_CHANNELS; a test keeps the two equal),
+# listed here so checking --arch does not import torch.
+ARCHS = ("osnet_x0_25", "osnet_x0_5", "osnet_x0_75", "osnet_x1_0")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class EmbedConfig:
             raise MotCliError(
                 f"--reid-backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
             )
+        if self.arch not in ARCHS:
+            raise MotCliError(f"--arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        check_device(self.device)
 
     def resolved_backend(self) -> str:
         """`auto` compiles with OpenVINO on CPU (2.5-4x torch there), else runs torch."""

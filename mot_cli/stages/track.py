@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, stage_key, write_table
+from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
 from mot_cli.schema import TRACKS
@@ -30,9 +30,15 @@ def run(
     warps: dict[int, np.ndarray] | None = None,
     upstream: dict[str, str] | None = None,
 ) -> tuple[Path, Path, int]:
-    """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids)."""
-    from mot_cli.formats.mot import write_mot
-    from mot_cli.outputs.mots_export import write_run_mots
+    """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids).
+
+    The Parquet file, the text file (and the MOTS text when the run has masks) and the
+    manifest entry are committed together (`RunDir.commit`): a kill leaves the previous
+    result or this one, never a mix.
+    """
+    from mot_cli.formats.mot import format_mot
+    from mot_cli.formats.mots import format_mots
+    from mot_cli.outputs.mots_export import mots_path, run_mots_rows
     from mot_cli.outputs.run import TrackRows
 
     first, last = frames
@@ -52,13 +58,19 @@ def run(
         }
     ).cast(TRACKS)
     parquet_path = run_dir.file(STAGE)
-    write_table(parquet_path, table, stage=STAGE, key=key)
     text_path = run_dir.path / f"{name}.txt"
-    write_mot(text_path, tracks.frame, tracks.id, tracks.xywh, tracks.score)
+    text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score)
     rows = TrackRows(tracks.frame, tracks.id, tracks.xyxy, tracks.score, tracks.det)
-    mots = write_run_mots(run_dir, name, rows, (upstream or {}).get("detections"))
+    mots = run_mots_rows(run_dir, name, rows, (upstream or {}).get("detections"))
+    writers = {
+        parquet_path.name: lambda path: write_parquet(path, table, stage=STAGE, key=key),
+        text_path.name: lambda path: path.write_bytes(text.encode("utf-8")),
+    }
+    if mots is not None:
+        mots_text = format_mots(mots)
+        writers[mots.path.name] = lambda path: path.write_bytes(mots_text.encode("utf-8"))
     ids = len(np.unique(tracks.id))
-    run_dir.record(
+    run_dir.commit(
         STAGE,
         {
             "key": key,
@@ -69,10 +81,13 @@ def run(
             "rows": table.num_rows,
             "ids": ids,
             "mot_txt": text_path.name,
-            **({"mots_txt": mots.name} if mots else {}),
+            **({"mots_txt": mots.path.name} if mots is not None else {}),
             "seconds": round(time.perf_counter() - started, 3),
         },
+        writers,
     )
+    if mots is None:  # a MOTS file of an earlier result describes other tracks
+        mots_path(run_dir, name).unlink(missing_ok=True)
     return parquet_path, text_path, ids
 
 

@@ -240,6 +240,9 @@ _FIELD_TYPES: dict[str, type] = {
 }
 
 
+_KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false"}
+
+
 def _parse(name: str, value: Any) -> Any:
     """Coerce a CLI string (or a plain value) to the field's type; reject unknown names."""
     if name not in _FIELD_TYPES:
@@ -260,7 +263,7 @@ def _parse(name: str, value: Any) -> Any:
             return int(text)
         return float(text)
     except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}") from None
+        raise ValueError(f"{name} must be {_KIND_WORDS[kind]}, got {value!r}") from None
 
 
 def _check_field(name: str, value: Any) -> None:

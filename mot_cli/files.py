@@ -1,0 +1,250 @@
+"""Writing files safely: a temporary file renamed into place, with the user's umask.
+
+Every file mot-cli writes goes through here, so that
+- a reader never sees a half-written file (the temporary sits beside the target, in the same
+  file system, and `os.replace` swaps it in at once);
+- a new file gets the permissions the user's umask gives (`tempfile.mkstemp` creates 0600),
+  and overwriting keeps the existing file's permissions;
+- a temporary left by a killed process is removed the next time the same target is written:
+  its name carries the writer's pid (`.<name>.<pid>-<random>.tmp`), and a pid that is no
+  longer running cannot be writing it;
+- a failed write is a one-line `MotCliError` naming the target, not the temporary.
+
+Only the standard library is imported, so `eval` stays fast.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mot_cli.errors import MotCliError
+
+__all__ = [
+    "atomic_path",
+    "check_output",
+    "describe_os_error",
+    "file_sha256",
+    "is_stale_temporary",
+    "new_temporary",
+    "prepare_folder",
+    "remove_stale_temporaries",
+    "same_file",
+    "write_bytes",
+    "write_text",
+    "writing",
+]
+
+TEMP_SUFFIX = ".tmp"
+_TAGGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+\.tmp$")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`reason` or `path: reason` for an OSError, on one line (pyarrow's have no filename)."""
+    reason = _reason(exc)
+    if exc.filename is None:
+        return reason
+    where = os.fsdecode(exc.filename)
+    if exc.filename2 is not None:
+        where += f" → {os.fsdecode(exc.filename2)}"
+    return f"{where}: {reason}"
+
+
+def _reason(exc: OSError) -> str:
+    text = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+    return (text or type(exc).__name__).splitlines()[0]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """An existing file's permissions, else what `open()` would give a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _pid_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def is_stale_temporary(path: Path, *, untagged: bool = False) -> bool:
+    """A temporary whose writer has died; `untagged` also counts ones without a pid in the name."""
+    if not (path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)):
+        return False
+    match = _TAGGED.match(path.name)
+    if match is None:
+        return untagged
+    return not _pid_running(int(match["pid"]))
+
+
+def remove_stale_temporaries(
+    folder: Path, name: str | None = None, *, untagged: bool = False, keep: Iterable[str] = ()
+) -> list[Path]:
+    """Remove temporaries left by killed writers in `folder` (only those of `name` if given)."""
+    pattern = f".{glob.escape(name)}.*{TEMP_SUFFIX}" if name else f".*{TEMP_SUFFIX}"
+    keep = set(keep)
+    removed = []
+    try:
+        candidates = list(folder.glob(pattern))
+    except OSError:
+        return removed
+    for path in candidates:
+        if path.name in keep or not is_stale_temporary(path, untagged=untagged):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def new_temporary(path: Path) -> Path:
+    """Create an empty temporary beside `path` with the mode the final file should have."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent, path.name)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent
+        )
+        try:
+            os.fchmod(fd, _mode_for(path))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise MotCliError(f"{path}: cannot write ({_reason(exc)})") from None
+    return Path(tmp)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError raised while writing `path` (a full disk, say) into a one-line error."""
+    try:
+        yield
+    except OSError as exc:
+        raise MotCliError(f"{path}: cannot write ({_reason(exc)})") from None
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it into place only when the body succeeds.
+
+    The temporary is removed either way. Errors of the body pass through as they are; wrap
+    the writing in `writing(path)` to name the target in them.
+    """
+    path = Path(path)
+    tmp = new_temporary(path)
+    try:
+        yield tmp
+        with writing(path):
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_path`)."""
+    with atomic_path(path) as tmp, writing(path):
+        tmp.write_bytes(data)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 `text` to `path` atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links, `..`, hard links), or would once written."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).absolute() == Path(b).absolute()
+
+
+def prepare_folder(path: Path, what: str) -> Path:
+    """Create folder `path` (and parents), or say in one line why it cannot be one."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError | NotADirectoryError):
+            try:
+                os.stat(path)  # tells a looping or broken link from a plain file
+            except OSError as inner:
+                exc = inner
+            else:
+                raise MotCliError(f"{what} {path}: exists and is not a folder") from None
+        raise MotCliError(f"{what} {path}: cannot use as a folder ({_reason(exc)})") from None
+    return path
+
+
+def check_output(path: Path, what: str, inputs: Iterable[Path] = ()) -> Path:
+    """Refuse, before any work, an output that is a folder, cannot be written, or is an input.
+
+    A probe file is created and removed beside `path`, so a read-only or full location is
+    reported now rather than after the work is done.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise MotCliError(f"{what} {path}: is a folder; give a file name")
+    target = os.path.realpath(path)
+    try:
+        existing = os.stat(path)
+    except OSError:
+        existing = None
+    for source in inputs:
+        if source is None:
+            continue
+        same = os.path.realpath(source) == target
+        if not same and existing is not None:  # hard links: the same inode under two names
+            try:
+                other = os.stat(source)
+                same = (other.st_dev, other.st_ino) == (existing.st_dev, existing.st_ino)
+            except OSError:
+                pass
+        if same:
+            raise MotCliError(
+                f"{what} {path}: is an input of this command; writing it would destroy it"
+            )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=parent
+        )
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise MotCliError(f"{what} {path}: cannot write there ({_reason(exc)})") from None
+    return path
