@@ -1,8 +1,9 @@
-"""Re-ID embedding throughput on PETS09-S2L1 with its public detections.
+"""Re-ID embedding throughput on the dev sequences with their public detections.
 
-Run from the repository root: ``python -m bench.embed --frames 200``. Prints plain decode cost
-per frame, then embedding cost (crops per second, milliseconds per frame), so the embed
-stage can be judged against the decode it cannot avoid.
+Run from the repository root: ``python -m bench.embed --frames 200``. Per dev sequence
+(bench/_common.py), prints plain decode cost per frame, then embedding cost (crops per
+second, milliseconds per frame), so the embed stage can be judged against the decode it
+cannot avoid.
 """
 
 from __future__ import annotations
@@ -16,19 +17,17 @@ import cv2
 import numpy as np
 import torch
 
+from bench._common import DEV, DEV_SEQUENCES, MODELS
 from mot_cli.reid import ReidEncoder
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-VIDEO = SHARED / "datasets" / "videos" / "PETS09-S2L1.avi"
-DETECTIONS = SHARED / "datasets" / "MOT15-train" / "PETS09-S2L1" / "det" / "det.txt"
-WEIGHTS = SHARED / "models" / "osnet_x0_25_msmt17.pth"
+WEIGHTS = MODELS / "osnet_x0_25_msmt17.pth"
 
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200, help="frames to process")
-    parser.add_argument("--video", type=Path, default=VIDEO)
-    parser.add_argument("--detections", type=Path, default=DETECTIONS, help="MOTChallenge det.txt")
+    parser.add_argument("--sequences", nargs="+", default=list(DEV_SEQUENCES),
+                        choices=DEV_SEQUENCES)
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
     parser.add_argument("--arch", default="osnet_x0_25")
     parser.add_argument("--device", default="cpu")
@@ -66,14 +65,12 @@ def _decode(video: Path, frames: int) -> Iterator[np.ndarray]:
 
 
 def main() -> None:
-    """Time decode alone, then decode plus embedding in chunks of frames."""
+    """Time decode alone, then decode plus embedding in chunks of frames, per sequence."""
     args = _parse_args()
-    for path in (args.video, args.detections, args.weights):
-        if not path.is_file():
-            raise SystemExit(f"missing input: {path}")
+    if not args.weights.is_file():
+        raise SystemExit(f"missing input: {args.weights}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    boxes = _boxes_by_frame(args.detections, args.frames)
     start = time.perf_counter()
     encoder = ReidEncoder.load(
         args.weights,
@@ -82,17 +79,32 @@ def main() -> None:
         batch_size=args.batch_size,
         backend=args.backend,
     )
-    load_seconds = time.perf_counter() - start
-    encoder.embed(next(_decode(args.video, 1)), boxes[0])  # warm-up: first-call allocations
+    print(
+        f"{args.arch} on {args.device} ({args.backend}), {torch.get_num_threads()} torch "
+        f"threads, batch {args.batch_size}, {args.frames_per_call} frames per call; load "
+        f"{time.perf_counter() - start:.2f} s (weights, and compilation for openvino)"
+    )
+    print(f"{'sequence':<16}{'frames':>7}{'crops/frame':>12}{'decode ms':>10}{'embed ms':>9}"
+          f"{'crops/s':>9}")
+    for name in args.sequences:
+        seq = DEV[name]
+        if not (seq.video.is_file() and seq.det_txt.is_file()):
+            print(f"{name:<16} skipped: needs {seq.video} and {seq.det_txt}")
+            continue
+        _bench_sequence(name, seq.video, seq.det_txt, encoder, args)
 
+
+def _bench_sequence(name: str, video: Path, det_txt: Path, encoder, args) -> None:
+    boxes = _boxes_by_frame(det_txt, args.frames)
+    encoder.embed(next(_decode(video, 1)), boxes[0])  # warm-up: first-call allocations
     start = time.perf_counter()
-    decoded = sum(1 for _ in _decode(args.video, args.frames))
+    decoded = sum(1 for _ in _decode(video, args.frames))
     decode_seconds = time.perf_counter() - start
 
     embed_seconds = 0.0
     crops = 0
     chunk: list[np.ndarray] = []
-    for index, image in enumerate(_decode(args.video, args.frames)):
+    for index, image in enumerate(_decode(video, args.frames)):
         chunk.append(image)
         if len(chunk) == args.frames_per_call or index == decoded - 1:
             chunk_boxes = boxes[index + 1 - len(chunk) : index + 1]
@@ -101,16 +113,8 @@ def main() -> None:
             embed_seconds += time.perf_counter() - start
             crops += sum(len(b) for b in chunk_boxes)
             chunk = []
-
-    print(
-        f"PETS09-S2L1, {decoded} frames, {crops} crops ({crops / decoded:.1f}/frame), "
-        f"{args.arch} on {args.device} ({args.backend}), {torch.get_num_threads()} torch threads, "
-        f"batch {args.batch_size}, {args.frames_per_call} frames per call"
-    )
-    print(f"load        : {load_seconds:7.2f} s (weights, and compilation for openvino)")
-    print(f"decode only : {1e3 * decode_seconds / decoded:7.2f} ms/frame")
-    print(f"embed       : {1e3 * embed_seconds / decoded:7.2f} ms/frame")
-    print(f"embed       : {crops / embed_seconds:7.1f} crops/s")
+    print(f"{name:<16}{decoded:7d}{crops / decoded:12.1f}{1e3 * decode_seconds / decoded:10.2f}"
+          f"{1e3 * embed_seconds / decoded:9.2f}{crops / max(embed_seconds, 1e-9):9.1f}")
 
 
 if __name__ == "__main__":

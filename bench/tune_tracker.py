@@ -59,14 +59,17 @@ METRICS = ("HOTA", "DetA", "AssA", "IDF1", "MOTA")
 # The built-in search space of --cv: a random sample of this product (plus the current
 # defaults). Offline steps are axes too, so CV decides whether each one earns its place.
 SPACE: dict[str, tuple[str, ...]] = {
-    "det_threshold": ("0.4", "0.5", "0.55", "0.6", "0.65", "0.7"),
+    "det_threshold": ("0.4", "0.5", "0.55", "0.6", "0.65"),
+    "new_track_threshold": ("0", "0.6", "0.7"),
     "low_threshold": ("0.1", "0.2", "0.3"),
     "iou_threshold": ("0.15", "0.2", "0.3"),
-    "min_hits": ("2", "3", "4"),
-    "max_age": ("15", "30", "45"),
+    "min_hits": ("2", "3"),
+    "max_age": ("15", "30", "45", "60"),
+    "reference_fps": ("0", "25"),
     "w_emb": ("0.5", "0.75", "1.0"),
     "backfill": ("true", "false"),
-    "interpolate_max_gap": ("0", "10", "20"),
+    "fill_min_score": ("0", "0.3", "0.5"),
+    "interpolate_max_gap": ("0", "10", "20", "30"),
     "smooth_sigma": ("0", "2", "5"),
     "min_track_length": ("1", "5", "10", "20"),
     "min_track_score": ("0", "0.5", "0.6"),
@@ -336,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--per-seq", action="store_true", help="print per-sequence HOTA/AssA/IDF1")
     p.add_argument("--sequences", nargs="+", default=list(DEV_SEQUENCES), choices=DEV_SEQUENCES)
     p.add_argument("--cv", action="store_true", help="leave-one-sequence-out cross-validation")
-    p.add_argument("--samples", type=int, default=120, help="--cv: random points of the space")
+    p.add_argument("--samples", type=int, default=200, help="--cv: random points of the space")
     p.add_argument("--seed", type=int, default=0, help="--cv: seed of that sample")
     p.add_argument("--ablate", action="store_true", help="--cv: what each offline step brings")
     p.add_argument("--workers", type=int, default=1, help="--cv: processes")

@@ -6,17 +6,20 @@ weak boxes then promotes its own weakest boxes past the threshold. Instead:
 
 - ultralytics detectors (YOLO and the rest) already give probabilities: used as they are;
 - a MOTChallenge `det.txt` is imported with the calibration of the detector that wrote it,
-  a logistic map ``p = 1 / (1 + exp(-(s - centre) / width))`` with fixed constants. They
-  were read off the dev set's labelled detections (the fraction of boxes that overlap a
-  ground-truth person at IoU >= 0.5 in each score decile):
+  a logistic map ``p = 1 / (1 + exp(-(s - centre) / width))`` with fixed constants, so that
+  one threshold means one thing whichever detector made the boxes. The constants put each
+  box on the scale of the ultralytics scores the tracker's thresholds were tuned on: a box
+  gets the YOLO11n score that has the same precision (the fraction of boxes overlapping a
+  ground-truth person at IoU >= 0.5) on the dev set's labelled detections:
 
   ======  =======  =====  ==========================================================
   name    centre   width  fitted on
   ======  =======  =====  ==========================================================
-  acf     17.0     10.5   MOT15 ACF margins of TUD-Campus, TUD-Stadtmitte, KITTI-17:
-                          half the boxes are people at 17, 90 % at 40 on all three
-  dpm     -0.15    0.3    MOT16 DPM scores of MOT16-11 (its only DPM sequence): 50 %
-                          at -0.15, 90 % at 0.5, 20-30 % at the file's floor of -0.5
+  acf     34.6     24.1   MOT15 ACF margins of TUD-Campus, TUD-Stadtmitte, KITTI-17:
+                          half the boxes are people at a margin of 17 (~0.33), 90 %
+                          at 50 (~0.64), as YOLO11n boxes are at those scores
+  dpm     0.30     0.48   MOT16 DPM scores of MOT16-11 (its only DPM sequence): half
+                          are people at -0.1 (~0.33), 86 % at 0.46 (~0.6)
   ======  =======  =====  ==========================================================
 
   `auto` picks the family from the file's score range only (all in [0, 1]: probabilities;
@@ -24,7 +27,7 @@ weak boxes then promotes its own weakest boxes past the threshold. Instead:
   on how many weak boxes it holds. ``logistic:CENTRE:WIDTH`` takes any other detector.
 
 The map is recorded with the detections cache (manifest) and applied when detections are
-handed to the tracker; the cache keeps the detector's own scores.
+handed to the tracker, whose key includes it; the cache keeps the detector's own scores.
 """
 
 from __future__ import annotations
@@ -77,6 +80,12 @@ class ScoreMap:
         """Plain values for the manifest."""
         return asdict(self)
 
+    def describe(self) -> str:
+        """One token naming the map exactly (it goes into the track stage's key)."""
+        if self.kind == "probability":
+            return self.name
+        return f"{self.name}:{self.centre:g}:{self.width:g}"
+
     @classmethod
     def from_dict(cls, values: dict) -> ScoreMap:
         """The map a manifest recorded."""
@@ -91,8 +100,8 @@ class ScoreMap:
 PROBABILITY = ScoreMap("probability")
 NAMED: dict[str, ScoreMap] = {
     "probability": PROBABILITY,
-    "acf": ScoreMap("acf", "logistic", 17.0, 10.5),
-    "dpm": ScoreMap("dpm", "logistic", -0.15, 0.3),
+    "acf": ScoreMap("acf", "logistic", 34.6, 24.1),
+    "dpm": ScoreMap("dpm", "logistic", 0.30, 0.48),
 }
 CHOICES = ("auto", *NAMED, "logistic:CENTRE:WIDTH")
 

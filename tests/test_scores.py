@@ -53,15 +53,16 @@ def test_rank_scaling_lets_a_sequence_promote_its_own_weak_boxes() -> None:
     assert _tracks_on_clutter(TrackerConfig(score_scale="rank")) > 100
 
 
-def test_named_calibrations_are_fixed_logistics() -> None:
-    acf, dpm = NAMED["acf"], NAMED["dpm"]
-    assert acf.apply(np.array([17.0]))[0] == pytest.approx(0.5)
-    assert acf.apply(np.array([40.0]))[0] == pytest.approx(0.9, abs=0.01)
-    assert dpm.apply(np.array([-0.15]))[0] == pytest.approx(0.5)
-    assert 0.2 < dpm.apply(np.array([-0.5]))[0] < 0.3
+def test_named_calibrations_are_fixed_monotone_logistics() -> None:
+    for family in (NAMED["acf"], NAMED["dpm"]):
+        assert family.apply(np.array([family.centre]))[0] == pytest.approx(0.5)
+        probe = np.linspace(family.centre - 3 * family.width, family.centre + 3 * family.width)
+        assert np.all(np.diff(family.apply(probe)) > 0)
+    # on the YOLO scale: half the ACF boxes at a margin of 17 are people, like YOLO at ~0.33
+    assert NAMED["acf"].apply(np.array([17.0]))[0] == pytest.approx(0.33, abs=0.02)
     # fixed: a box's probability does not depend on the other boxes of the sequence
-    few = acf.apply(np.array([5.0, 80.0]))
-    many = acf.apply(np.array([5.0, 80.0, *np.full(100, 1.0)]))
+    few = NAMED["acf"].apply(np.array([5.0, 80.0]))
+    many = NAMED["acf"].apply(np.array([5.0, 80.0, *np.full(100, 1.0)]))
     assert np.array_equal(few, many[:2])
     assert PROBABILITY.apply(np.array([-0.2, 0.4, 1.3])).tolist() == pytest.approx([0, 0.4, 1])
 
@@ -97,9 +98,30 @@ def test_det_txt_import_records_its_calibration(tmp_path: Path, small_video: Pat
     assert "read as dpm" in result.stderr
     entry = RunDir(tmp_path / "walk").load_manifest()["stages"]["detections"]
     assert entry["score_map"] == NAMED["dpm"].to_dict()
+    key = entry["key"]
     result = CliRunner().invoke(app, [*args, "--det-score", "acf"])
     assert result.exit_code == 0, result.output
     entry = RunDir(tmp_path / "walk").load_manifest()["stages"]["detections"]
     assert entry["score_map"]["name"] == "acf"
+    assert entry["key"] == key  # the rows are the file's own: nothing upstream re-runs
     result = CliRunner().invoke(app, [*args, "--det-score", "nope"])
     assert result.exit_code == 1 and "--det-score must be one of" in result.stderr
+
+
+def test_another_calibration_reruns_the_tracker_only(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from mot_cli.cache import RunDir
+    from mot_cli.cli import app
+
+    base = ["track", str(small_video), "--det-txt", str(small_det_txt), "--no-reid", "--no-cmc",
+            "--cache-dir", str(tmp_path)]  # fmt: skip
+    keys = []
+    for scale in ("acf", "logistic:40:5"):
+        result = CliRunner().invoke(app, [*base, "--det-score", scale])
+        assert result.exit_code == 0, result.output
+        stages = RunDir(tmp_path / "walk").load_manifest()["stages"]
+        keys.append((stages["detections"]["key"], stages["tracks"]["key"]))
+    assert keys[0][0] == keys[1][0] and keys[0][1] != keys[1][1]

@@ -122,8 +122,12 @@ def track_command(
     if output is not None:
         _check_output_against_run(output, run)
     table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
-    detections = detect.frame_detections(table, detect.recorded_score_map(run.run_dir, table))
-    upstream = {"detections": run.run_dir.completed_key(detect.STAGE) or ""}
+    score_map = detect.recorded_score_map(run.run_dir, table)
+    detections = detect.frame_detections(table, score_map)
+    upstream = {
+        "detections": run.run_dir.completed_key(detect.STAGE) or "",
+        "score_map": score_map.describe(),
+    }
     if reid:
         embed_config = EmbedConfig(
             model=reid_model or DEFAULT_REID, device=device, backend=reid_backend

@@ -190,7 +190,9 @@ def _import_det_txt(
     """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale.
 
     The score calibration (`config.det_score`, or the family the file's score range reveals)
-    goes into the key and the manifest, so the tracker reads every score as a probability.
+    is recorded in the manifest, so the tracker reads every score on the probability scale.
+    It is not part of the key: the cached rows keep the file's own scores, so choosing
+    another calibration re-runs only the tracker, not the stages that read the boxes.
     """
     from mot_cli.formats.mot import read_mot
 
@@ -202,7 +204,7 @@ def _import_det_txt(
     score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
     key = stage_key(
         STAGE,
-        config={"det_txt_sha256": file_sha256(path), "score_map": score_map.to_dict()},
+        config={"det_txt_sha256": file_sha256(path)},
         source=source.info.fingerprint,
         frames=[first, last],
     )
@@ -214,6 +216,9 @@ def _import_det_txt(
     spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
     table = cached(run_dir, spec, force)
     if table is not None:
+        recorded = run_dir.entry(STAGE)
+        if recorded.get("score_map") != entry["score_map"]:
+            run_dir.record(STAGE, {**recorded, "score_map": entry["score_map"]})
         return table
     keep = (rows.frame >= first) & (rows.frame <= last)
     frame = rows.frame[keep]
