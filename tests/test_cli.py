@@ -33,7 +33,9 @@ def track_public(cache_dir: Path, video: Path, det_txt: Path, *extra: object):
     return invoke("track", video, *args, *extra)
 
 
-@pytest.mark.parametrize("command", ["detect", "embed", "track", "eval", "models"])
+@pytest.mark.parametrize(
+    "command", ["detect", "segment", "depth", "embed", "track", "eval", "models"]
+)
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0
