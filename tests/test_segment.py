@@ -199,3 +199,76 @@ def test_a_segmentation_detector_gives_the_masks_in_the_same_pass(tmp_path: Path
     assert_valid_masks(masks, detections, (480, 640))
     areas = np.asarray(masks.column("area").to_pylist())
     assert (areas > 0).mean() > 0.8
+
+
+def test_paired_frames_look_one_frame_ahead_in_one_pass(small_video: Path) -> None:
+    from mot_cli.stages.segment import PairedFrames
+    from mot_cli.video import open_source
+
+    paired = list(PairedFrames(open_source(small_video)).frames(18, None))
+    assert [n for n, _ in paired] == [18, 19, 20]
+    assert paired[0][1][1] is not None and paired[-1][1][1] is None
+    assert np.array_equal(paired[0][1][1], paired[1][1][0])  # frame 19, seen from both sides
+    assert [n for n, _ in PairedFrames(open_source(small_video)).frames(3, 4)] == [3, 4]
+
+
+def test_sam2_pair_mode_writes_both_frames_of_each_detection(detected, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    import torch
+    from ultralytics.models.sam.build import build_sam2_t
+
+    from mot_cli.schema import MASK_PAIRS
+
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "sam2_t.pt"
+    torch.save(build_sam2_t().state_dict(), checkpoint)
+    run, detections, key = detected
+    config = SegmentConfig(backend="ultralytics-sam", model=str(checkpoint), image_size=256,
+                           pair=True)  # fmt: skip
+    masks = segment.run(run.source, run.run_dir, config, (1, 2), detections, key)
+    assert_valid_masks(masks, {n: detections[n] for n in (1, 2)}, (120, 160))
+    pairs = pq.read_table(run.run_dir.file(segment.PAIRS_STAGE))
+    assert pairs.schema.remove_metadata().equals(MASK_PAIRS)
+    assert pairs.select(MASKS.names).to_pylist() == masks.to_pylist()
+    for row in pairs.to_pylist():
+        after = decode_mask({"size": [row["height"], row["width"]], "counts": row["next_rle"]})
+        assert after.shape == (120, 160) and int(after.sum()) == row["next_area"]
+    again = segment.run(run.source, run.run_dir, config, (1, 2), detections, key)
+    assert again.num_rows == masks.num_rows  # up to date
+
+
+def test_pair_mode_needs_sam2_through_ultralytics() -> None:
+    with pytest.raises(MotCliError, match="--pair needs --backend ultralytics-sam"):
+        SegmentConfig(backend="sam", model="sam_vit_b_01ec64", pair=True)
+
+
+def test_an_interrupted_run_resumes_and_equals_an_uninterrupted_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mot_cli.detections import Detections
+    from mot_cli.segment.classic import GrabCutSegmenter
+    from tests.conftest import write_video
+
+    video = write_video(tmp_path / "long.avi", 45)
+    boxes = {n: Detections([[4 * n - 6, 25, 4 * n + 22, 85]], [1], [0]) for n in range(1, 46)}
+    config = SegmentConfig(backend="grabcut")
+    real_segment = GrabCutSegmenter.segment
+    calls = {"n": 0}
+
+    def interrupted(self, image, frame_boxes, classes):
+        calls["n"] += 1
+        if calls["n"] == 40:  # after the first 32-frame chunk was written
+            raise KeyboardInterrupt
+        return real_segment(self, image, frame_boxes, classes)
+
+    monkeypatch.setattr(GrabCutSegmenter, "segment", interrupted)
+    killed = open_run(video, tmp_path / "killed")
+    with pytest.raises(KeyboardInterrupt):
+        segment.run(killed.source, killed.run_dir, config, killed.frames, boxes, "boxes")
+    assert list((killed.run_dir.path / "masks.partial").glob("frames-*.parquet"))
+    monkeypatch.setattr(GrabCutSegmenter, "segment", real_segment)
+    resumed = segment.run(killed.source, killed.run_dir, config, killed.frames, boxes, "boxes")
+    clean = open_run(video, tmp_path / "clean")
+    uninterrupted = segment.run(clean.source, clean.run_dir, config, clean.frames, boxes, "boxes")
+    assert resumed.num_rows == 45
+    assert resumed.drop(["quality"]).equals(uninterrupted.drop(["quality"]))

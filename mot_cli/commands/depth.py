@@ -42,7 +42,7 @@ def depth_command(
         typer.Option(
             "--map-size",
             min=8,
-            help="Longest side of the stored maps in pixels (256: ~74 MB per 1000 1080p frames).",
+            help="Longest side of the stored maps in pixels (256: ~70 MB per 1000 1080p frames).",
         ),
     ] = 256,
     imgsz: Annotated[

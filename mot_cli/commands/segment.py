@@ -47,6 +47,14 @@ def segment_command(
             help="Give a pixel several masks claim to the nearest person (lowest box bottom).",
         ),
     ] = True,
+    pair: Annotated[
+        bool,
+        typer.Option(
+            "--pair",
+            help="SAM 2 two-frame mode (SelfTrEncMOT): also carry each mask into the next "
+            "frame with SAM 2's memory, into RUN/mask_pairs.parquet (ultralytics-sam only).",
+        ),
+    ] = False,
     detector: Annotated[
         str | None,
         typer.Option(
@@ -75,6 +83,8 @@ def segment_command(
 
       mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --imgsz 1024
 
+      mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --pair
+
       mot-cli segment ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
     """
@@ -86,7 +96,12 @@ def segment_command(
     from mot_cli.video import FrameRange
 
     config = segment.SegmentConfig(
-        backend=backend, model=model, device=device, image_size=imgsz, exclusive=exclusive
+        backend=backend,
+        model=model,
+        device=device,
+        image_size=imgsz,
+        exclusive=exclusive,
+        pair=pair,
     )
     if config.model_name:  # missing weights fail before any other work
         resolve_model(config.model_name)

@@ -80,3 +80,63 @@ class UltralyticsSamSegmenter:
             out.masks[row] = data[index]
             out.quality[row] = scores[index]
         return out
+
+
+class Sam2PairSegmenter:
+    """SelfTrEncMOT's use of SAM 2 on two consecutive frames: prompt every box of frame t,
+    then let SAM 2's memory carry each object into frame t+1.
+
+    ref: SelfTrEncMOT (Khanchi et al. 2025), train_VAE/prompt_mask/mask_bboxes.py: a two-frame
+    video state, the boxes added on its first frame, propagated to the second. The pairs show
+    one object in two frames without any tracker, which is what a self-supervised encoder of
+    masks learns from. Here ultralytics' interactive SAM 2 predictor holds that memory.
+    """
+
+    def __init__(self, path: Path, *, device: str = "cpu", image_size: int = 1024) -> None:
+        model, is_sam2 = load_ultralytics_sam(path)
+        if not is_sam2:
+            raise MotCliError(f"{path}: two-frame mode needs a SAM 2 checkpoint (sam2*.pt)")
+        self.model = model
+        self.overrides = {"imgsz": image_size, "device": device, "verbose": False, "save": False}
+
+    def _predictor(self, objects: int) -> Any:
+        from ultralytics.models.sam import SAM2DynamicInteractivePredictor
+
+        predictor = SAM2DynamicInteractivePredictor(
+            overrides=dict(self.overrides), max_obj_num=objects
+        )
+        predictor.setup_model(model=self.model, verbose=False)
+        predictor.args.conf = float("-inf")  # every object slot, aligned by its index
+        return predictor
+
+    def segment_pair(
+        self, image: np.ndarray, next_image: np.ndarray | None, boxes: np.ndarray
+    ) -> tuple[FrameMasks, FrameMasks]:
+        """(masks in `image` prompted by `boxes`, the same objects in `next_image`)."""
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        count = len(boxes)
+        here = empty_masks(*image.shape[:2], count)
+        shape = next_image.shape[:2] if next_image is not None else image.shape[:2]
+        there = empty_masks(*shape, count)
+        if not count:
+            return here, there
+        predictor = self._predictor(count)
+        prompted = predictor(source=image, bboxes=boxes, obj_ids=list(range(count)),
+                             update_memory=True)[0]  # fmt: skip
+        _fill(here, prompted)
+        if next_image is not None:
+            _fill(there, predictor(source=next_image)[0])
+        return here, there
+
+
+def _fill(out: FrameMasks, result: Any) -> None:
+    """Copy a result's masks into `out` by object slot (`cls`), ignoring unused slots."""
+    if result.masks is None:
+        return
+    slots = result.boxes.cls.cpu().numpy().astype(int)
+    scores = result.boxes.conf.cpu().numpy()
+    data = result.masks.data.cpu().numpy().astype(bool)
+    for index, slot in enumerate(slots):
+        if slot < len(out.masks):
+            out.masks[slot] = data[index]
+            out.quality[slot] = scores[index]

@@ -7,7 +7,8 @@ masks cache then re-runs only the cheap statistics.
 
 Values are *nearness* (inverse depth, larger = nearer) for every backend; `metric` says whether
 they are 1/metres. Maps are stored downsampled (longest side `map_size`, float16): at the
-default 256, 1000 frames of 1080p video take about 74 MB (256 x 144 x 2 bytes a frame).
+default 256, 1000 frames of 1080p video take about 70 MB (256 x 144 x 2 bytes a frame,
+slightly compressed by Parquet; measured by bench/perception.py).
 """
 
 from __future__ import annotations

@@ -3,27 +3,33 @@
 Whatever the backend, every mask is clipped to its frame and its detection's box, and (by
 default) a pixel claimed by several masks goes to the nearest person (`masks.exclusive`), so
 downstream cues can treat masks as disjoint silhouettes.
+
+With `pair` (SAM 2 through ultralytics) each frame's boxes prompt SAM 2 and its memory carries
+every object into the next frame, as SelfTrEncMOT does: mask_pairs.parquet holds both masks
+of each detection, and masks.parquet its first half.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, stage_key
+from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.detections import Detections, rows_by_frame
 from mot_cli.errors import MotCliError
 from mot_cli.masks import clip_to_box, encode_mask, exclusive, mask_bbox
-from mot_cli.models import resolve_model
+from mot_cli.models import ResolvedModel, resolve_model
 from mot_cli.progress import console
-from mot_cli.schema import MASKS
+from mot_cli.schema import MASK_PAIRS, MASKS
 from mot_cli.segment import BACKENDS, DEFAULT_MODELS, FrameMasks
-from mot_cli.stages._framewise import BatchFn, StageRun, run_framewise
-from mot_cli.video import FrameSource
+from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
+from mot_cli.video import FrameSource, SourceInfo
 
 STAGE = "masks"
+PAIRS_STAGE = "mask_pairs"
 
 __all__ = ["STAGE", "SegmentConfig", "completed_masks", "masks_table", "read_masks", "run"]
 
@@ -38,6 +44,7 @@ class SegmentConfig:
     image_size: int | None = None
     exclusive: bool = True
     batch: int = 8
+    pair: bool = False  # SAM 2 two-frame mode (SelfTrEncMOT): also each mask in frame + 1
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -50,6 +57,10 @@ class SegmentConfig:
             raise MotCliError(f"--batch must be >= 1, got {self.batch}")
         if self.model is not None and DEFAULT_MODELS[self.backend] is None:
             raise MotCliError(f"--model: the {self.backend} backend uses no model")
+        if self.pair and (self.backend != "ultralytics-sam" or self.model is None):
+            raise MotCliError(
+                "--pair needs --backend ultralytics-sam with a SAM 2 --model (sam2.1_b.pt, ...)"
+            )
 
     @property
     def model_name(self) -> str | None:
@@ -117,6 +128,8 @@ def run(
     }
     spec = StageRun(STAGE, key, MASKS, first, last, config.batch, entry)
     empty = Detections.empty()
+    if config.pair:
+        return _run_pairs(source, run_dir, config, spec, model, detections, force)
 
     def make_process() -> BatchFn:
         where = f"{model.name} from {model.path} ({model.source})" if model else "no weights"
@@ -142,6 +155,94 @@ def run(
         return process
 
     return run_framewise(run_dir, source, spec, make_process, force)
+
+
+class PairedFrames(FrameSource):
+    """A source whose frames come with the next one: `(number, (image, next image or None))`,
+    read in one pass, so a batch stage can look one frame ahead."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self.source = source
+        self.info: SourceInfo = source.info
+
+    def frames(self, first: int = 1, last: int | None = None):
+        previous = None
+        for number, image in self.source.frames(first, None if last is None else last + 1):
+            if previous is not None:
+                yield previous[0], (previous[1], image)
+            previous = (number, image)
+        if previous is not None and (last is None or previous[0] <= last):
+            yield previous[0], (previous[1], None)
+
+
+def _next_columns(results: list[FrameMasks]) -> dict[str, list]:
+    """The next_* columns of mask_pairs.parquet (frame-sized masks, not clipped to any box)."""
+    columns: dict[str, list] = {f"next_{n}": [] for n in ("rle", "area", "x1", "y1", "x2", "y2")}
+    columns["next_quality"] = []
+    for result in results:
+        for mask, quality in zip(result.masks, result.quality, strict=True):
+            columns["next_rle"].append(encode_mask(mask)["counts"])
+            columns["next_area"].append(int(mask.sum()))
+            for name, value in zip(("x1", "y1", "x2", "y2"), mask_bbox(mask), strict=True):
+                columns[f"next_{name}"].append(float(value))
+            columns["next_quality"].append(float(quality))
+    return columns
+
+
+def _run_pairs(
+    source: FrameSource,
+    run_dir: RunDir,
+    config: SegmentConfig,
+    spec: StageRun,
+    model: ResolvedModel,
+    detections: dict[int, Detections],
+    force: bool,
+) -> pa.Table:
+    """mask_pairs.parquet (resumable), then masks.parquet from its first half."""
+    from mot_cli.segment.ultralytics_sam import Sam2PairSegmenter
+
+    table = cached(run_dir, spec, force)
+    if table is not None:
+        return table
+    started = time.perf_counter()
+    pairs_spec = StageRun(PAIRS_STAGE, spec.key, MASK_PAIRS, spec.first, spec.last, spec.batch,
+                          spec.entry)  # fmt: skip
+    empty = Detections.empty()
+
+    def make_process() -> BatchFn:
+        console.print(f"segment: SAM 2 on frame pairs, {model.name} from {model.path}")
+        segmenter = Sam2PairSegmenter(
+            model.path, device=config.device, image_size=config.image_size or 1024
+        )
+
+        def process(numbers: list[int], images: list) -> pa.Table:
+            dets = [detections.get(n, empty) for n in numbers]
+            pairs = [segmenter.segment_pair(image, following, d.xyxy)
+                     for (image, following), d in zip(images, dets, strict=True)]  # fmt: skip
+            here = masks_table(numbers, [d.xyxy for d in dets], [p[0] for p in pairs],
+                               exclusive_masks=config.exclusive)  # fmt: skip
+            columns = {name: here.column(name) for name in MASKS.names}
+            columns.update(_next_columns([p[1] for p in pairs]))
+            return pa.table(columns, schema=MASK_PAIRS)
+
+        return process
+
+    pairs = run_framewise(run_dir, PairedFrames(source), pairs_spec, make_process, force)
+    table = pairs.select(MASKS.names).replace_schema_metadata(None).cast(MASKS)
+    write_table(run_dir.file(STAGE), table, stage=STAGE, key=spec.key)
+    run_dir.record(
+        STAGE,
+        {
+            **spec.entry,
+            "from": PAIRS_STAGE,
+            "key": spec.key,
+            "complete": True,
+            "frames": [spec.first, spec.last],
+            "rows": table.num_rows,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return table
 
 
 def completed_masks(
