@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mot_cli.errors import MotCliError
+
+
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence the runtime's C++ banner ("INFO: Created TensorFlow Lite XNNPACK delegate")."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class TfliteModel:
@@ -20,10 +37,11 @@ class TfliteModel:
         except ImportError as exc:  # pragma: no cover - a pinned dependency
             raise MotCliError(f"ai-edge-litert is needed to run {path.name} ({exc})") from None
         try:
-            self.interpreter = Interpreter(
-                model_path=str(path), num_threads=threads or os.cpu_count() or 1
-            )
-            self.interpreter.allocate_tensors()
+            with _quiet_native_stderr():
+                self.interpreter = Interpreter(
+                    model_path=str(path), num_threads=threads or os.cpu_count() or 1
+                )
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise MotCliError(f"{path}: cannot load as a TFLite model ({reason})") from None
