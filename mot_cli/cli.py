@@ -8,11 +8,13 @@ import typer
 
 from mot_cli import __version__
 from mot_cli.commands._common import ENV_DEBUG
+from mot_cli.commands.depth import depth_command
 from mot_cli.commands.detect import detect_command
 from mot_cli.commands.embed import embed_command
 from mot_cli.commands.eval import eval_command
 from mot_cli.commands.models import models_command
 from mot_cli.commands.render import render_command
+from mot_cli.commands.segment import segment_command
 from mot_cli.commands.summary import summary_command
 from mot_cli.commands.track import track_command
 
@@ -25,6 +27,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("detect")(detect_command)
+app.command("segment")(segment_command)
+app.command("depth")(depth_command)
 app.command("embed")(embed_command)
 app.command("track")(track_command)
 app.command("models")(models_command)

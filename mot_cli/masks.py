@@ -1,7 +1,9 @@
-"""COCO run-length-encoded masks: check, decode, encode and make one frame's masks disjoint.
+"""Instance masks: COCO RLE (pycocotools) encode, decode and check, box clipping, overlaps.
 
 Masks travel as pycocotools' compressed RLE `counts` strings with the frame's height and width
-(as masks.parquet and MOTS text store them) and are decoded only where pixels are needed.
+(as masks.parquet and MOTS text store them; `{"size": [h, w], "counts": str}` dicts where a
+COCO tool wants one) and are decoded only where pixels are needed. The functions are pure and
+shared by the segment backends and stage, the depth statistics, MOTS text and the renderer.
 pycocotools is imported inside the functions, so importing this module costs nothing.
 
 The counts string is pycocotools' own format (maskApi.c `rleToString`): each run length is
@@ -17,7 +19,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["decode", "disjoint", "encode", "rle", "rle_pixel_totals"]
+__all__ = [
+    "box_pixels",
+    "clip_to_box",
+    "decode",
+    "decode_mask",
+    "disjoint",
+    "empty_rle",
+    "encode",
+    "encode_mask",
+    "exclusive",
+    "mask_bbox",
+    "rle",
+    "rle_pixel_totals",
+]
 
 _MAX_GROUPS = 7  # a uint32 run length needs at most 7 groups of 5 bits (35 bits with the sign)
 
@@ -61,13 +76,89 @@ def disjoint(
     areas = mask_utils.area(rles).astype(np.int64)
     if int(mask_utils.area(mask_utils.merge(rles, intersect=False))) == int(areas.sum()):
         return list(counts)
-    out = list(counts)
-    taken = np.zeros((height, width), dtype=bool)
+    masks = [decode(c, height, width) for c in counts]
+    kept = _nearest_first(masks, priority)
+    return [c if kept[i].sum() == areas[i] else encode(kept[i]) for i, c in enumerate(counts)]
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    """COCO compressed RLE dict of a 2-D mask (any dtype; nonzero = inside), counts as str."""
+    mask = np.asarray(mask, dtype=bool)
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": encode(mask)}
+
+
+def decode_mask(rle: dict) -> np.ndarray:
+    """The (height, width) bool mask of a COCO RLE dict (`counts` as str or bytes)."""
+    from pycocotools import mask as mask_utils
+
+    counts = rle["counts"]
+    height, width = (int(v) for v in rle["size"])
+    if isinstance(counts, list):  # uncompressed RLE, as some COCO tools write
+        compressed = mask_utils.frPyObjects(
+            {"size": [height, width], "counts": counts}, height, width
+        )
+        return mask_utils.decode(compressed).astype(bool)
+    return decode(counts.decode() if isinstance(counts, bytes) else counts, height, width)
+
+
+def empty_rle(height: int, width: int) -> dict:
+    """The RLE of an all-background mask: one run of height*width zeros."""
+    return encode_mask(np.zeros((height, width), bool))
+
+
+def box_pixels(box: np.ndarray, height: int, width: int) -> tuple[int, int, int, int]:
+    """The pixel rows/columns a float xyxy box touches, clipped to the frame: (x1, y1, x2, y2).
+
+    `x2`/`y2` are exclusive, so `mask[y1:y2, x1:x2]` is the box's pixel cover; it may be empty
+    for a box outside the frame.
+    """
+    x1, y1, x2, y2 = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+    left = min(max(int(np.floor(x1)), 0), width)
+    top = min(max(int(np.floor(y1)), 0), height)
+    right = min(max(int(np.ceil(x2)), left), width)
+    bottom = min(max(int(np.ceil(y2)), top), height)
+    return left, top, right, bottom
+
+
+def clip_to_box(mask: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A copy of a full-frame mask with everything outside the box's pixel cover cleared."""
+    mask = np.asarray(mask, dtype=bool)
+    height, width = mask.shape
+    x1, y1, x2, y2 = box_pixels(box, height, width)
+    out = np.zeros_like(mask)
+    out[y1:y2, x1:x2] = mask[y1:y2, x1:x2]
+    return out
+
+
+def mask_bbox(mask: np.ndarray) -> np.ndarray:
+    """The mask's own xyxy box in pixel edges (x2 = last column + 1); zeros when empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
+        return np.zeros(4, np.float32)
+    cols = np.flatnonzero(mask.any(axis=0))
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], np.float32)
+
+
+def exclusive(masks: list[np.ndarray], boxes: np.ndarray) -> list[np.ndarray]:
+    """Give every pixel claimed by several masks to one of them: the nearest person's.
+
+    Instance segmenters let masks of people in a tight group bleed into each other. On a ground
+    plane the person whose box bottom is lowest in the image stands nearest and occludes the
+    others (SparseTrack's depth order), so contested pixels go to that detection.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return _nearest_first([np.asarray(m, dtype=bool) for m in masks], boxes[:, 3])
+
+
+def _nearest_first(masks: list[np.ndarray], priority: Sequence[float]) -> list[np.ndarray]:
+    """Each mask less the pixels of masks of higher priority (ties: the earlier one)."""
+    if len(masks) < 2:
+        return list(masks)
+    claimed = np.zeros_like(masks[0])
+    out: list[np.ndarray] = [np.zeros(0, bool)] * len(masks)
     for index in np.argsort(-np.asarray(priority, dtype=np.float64), kind="stable").tolist():
-        mask = decode(counts[index], height, width)
-        if (mask & taken).any():
-            out[index] = encode(mask & ~taken)
-        taken |= mask
+        out[index] = masks[index] & ~claimed
+        claimed |= masks[index]
     return out
 
 

@@ -10,12 +10,23 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 console = Console(stderr=True)
+
+
+class RateColumn(ProgressColumn):
+    """Frames per second over rich's recent window (blank until two updates have arrived)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        return Text("" if speed is None else f"{speed:.1f} frames/s", style="progress.data.speed")
 
 
 @contextmanager
@@ -26,6 +37,7 @@ def progress_bar(description: str, total: int, done: int = 0) -> Iterator[Callab
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("frames"),
+        RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,

@@ -15,7 +15,12 @@ masks.parquet        frame int32, det int32 (rows align with detections.parquet)
                      height, width int32 (the frame's size), rle string (COCO compressed RLE
                      `counts`, as pycocotools writes it), area int32 (pixels), x1, y1, x2, y2
                      float32 (the mask's own bounding box; zeros when empty), quality float32
-                     (the model's own mask score; NaN when it gives none)
+                     (the model's own mask score; NaN when it gives none). Each mask lies
+                     inside its frame and its detection's box; by default masks are disjoint
+mask_pairs.parquet   (segment --pair, SAM 2 only) the masks.parquet columns, then next_rle,
+                     next_area int32, next_x1..next_y2 float32, next_quality float32: the same
+                     object carried by SAM 2's memory into frame+1 (clipped to the frame only:
+                     the object moved; empty for the last frame), as SelfTrEncMOT pairs frames
 depth.parquet        frame int32, det int32 (rows align with detections.parquet), box_median,
                      box_q1, box_q3 float32 (depth inside the box), mask_median, mask_q1,
                      mask_q3 float32 (inside the mask; NaN without masks). Depth is always
@@ -75,6 +80,20 @@ MASKS = pa.schema(
         ("x2", pa.float32()),
         ("y2", pa.float32()),
         ("quality", pa.float32()),
+    ]
+)
+
+
+MASK_PAIRS = pa.schema(
+    [
+        *MASKS,
+        ("next_rle", pa.string()),
+        ("next_area", pa.int32()),
+        ("next_x1", pa.float32()),
+        ("next_y1", pa.float32()),
+        ("next_x2", pa.float32()),
+        ("next_y2", pa.float32()),
+        ("next_quality", pa.float32()),
     ]
 )
 

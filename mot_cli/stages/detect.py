@@ -18,7 +18,9 @@ from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS
 from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
+from mot_cli.segment import FrameMasks, empty_masks
 from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
+from mot_cli.stages.segment import masks_table
 from mot_cli.video import FrameSource
 
 STAGE = "detections"
@@ -58,14 +60,18 @@ class Detector(Protocol):
 
 
 class YoloDetector:
-    """Ultralytics YOLO in any format ultralytics loads: `.pt`, ONNX, OpenVINO folders."""
+    """Ultralytics YOLO in any format ultralytics loads: `.pt`, ONNX, OpenVINO folders.
+
+    A segmentation model (YOLO11n-seg) detects as well and also gives each box its mask, so
+    the segment stage's masks come from the same pass at no extra cost (`gives_masks`).
+    """
 
     def __init__(self, weights: Path, config: DetectConfig) -> None:
         os.environ.setdefault("YOLO_VERBOSE", "False")  # keep ultralytics' banners off our output
         from ultralytics import YOLO
 
         try:
-            self.model = YOLO(str(weights), task="detect")
+            self.model = YOLO(str(weights))  # the task (detect, segment) from the model's metadata
             names = self.model.names  # exported formats build their backend here
         except Exception as exc:  # ultralytics raises many types for a bad file
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -73,6 +79,7 @@ class YoloDetector:
         self.weights = weights
         self.config = config
         self.class_ids = self._class_ids(config.classes, names)
+        self.gives_masks = self.model.task == "segment"
 
     @staticmethod
     def _class_ids(classes: tuple[str, ...], names: dict[int, str]) -> list[int] | None:
@@ -93,6 +100,10 @@ class YoloDetector:
         return ids
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        return [detections for detections, _ in self.detect_with_masks(images)]
+
+    def detect_with_masks(self, images: list[np.ndarray]) -> list[tuple[Detections, FrameMasks]]:
+        """Boxes per image, with one full-frame mask per box (empty unless `gives_masks`)."""
         try:  # ultralytics builds the backend on the first call: a bad model fails here
             results = self.model.predict(
                 images,
@@ -100,19 +111,24 @@ class YoloDetector:
                 classes=self.class_ids,
                 imgsz=self.config.image_size,
                 device=self.config.device,
+                retina_masks=self.gives_masks,  # masks at the frame's own size
                 verbose=False,
             )
         except Exception as exc:
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise MotCliError(f"{self.weights}: YOLO could not run this model ({reason})") from None
         out = []
-        for result in results:
+        for image, result in zip(images, results, strict=True):
             boxes = result.boxes
-            out.append(
-                Detections(
-                    boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy()
-                )
+            detections = Detections(
+                boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy()
             )
+            masks = empty_masks(*image.shape[:2], len(detections))
+            if result.masks is not None:
+                masks = FrameMasks(
+                    list(result.masks.data.cpu().numpy().astype(bool)), detections.score.copy()
+                )
+            out.append((detections, masks))
         return out
 
 
@@ -176,12 +192,62 @@ def run(
     }
     spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
 
+    masks: list[pa.Table] = []
+    seen: list[int] = []
+
     def make_process() -> BatchFn:
         console.print(f"detect: {model.name} from {model.path} ({model.source})")
         detector = YoloDetector(model.path, config)
-        return lambda numbers, images: detections_table(numbers, detector.detect(images))
+        if not detector.gives_masks:
+            return lambda numbers, images: detections_table(numbers, detector.detect(images))
 
-    return run_framewise(run_dir, source, spec, make_process, force)
+        def process(numbers: list[int], images: list[np.ndarray]) -> pa.Table:
+            found = detector.detect_with_masks(images)
+            boxes = [d.xyxy for d, _ in found]
+            masks.append(masks_table(numbers, boxes, [m for _, m in found], exclusive_masks=True))
+            seen.extend(numbers)
+            return detections_table(numbers, [d for d, _ in found])
+
+        return process
+
+    table = run_framewise(run_dir, source, spec, make_process, force)
+    if masks and seen == list(range(first, last + 1)):  # not when resumed: some frames lack masks
+        _keep_masks(run_dir, source, sha, key, model.path, frames, pa.concat_tables(masks))
+    return table
+
+
+def _keep_masks(
+    run_dir: RunDir,
+    source: FrameSource,
+    model_sha256: str,
+    detections_key: str,
+    model_path: Path,
+    frames: tuple[int, int],
+    table: pa.Table,
+) -> None:
+    """Store a segmentation detector's masks as the masks cache the segment stage would make
+    with its default yolo-seg backend and these weights, so `segment` finds it up to date."""
+    from mot_cli.stages.segment import STAGE as MASKS_STAGE
+    from mot_cli.stages.segment import SegmentConfig, masks_key
+
+    config = SegmentConfig(backend="yolo-seg")
+    key = masks_key(config, model_sha256, detections_key, source.info.fingerprint, list(frames))
+    write_table(run_dir.file(MASKS_STAGE), table, stage=MASKS_STAGE, key=key)
+    run_dir.record(
+        MASKS_STAGE,
+        {
+            "config": asdict(config),
+            "model": {"path": str(model_path), "sha256": model_sha256},
+            "upstream": {"detections": detections_key},
+            "from_detect_pass": True,
+            "key": key,
+            "complete": True,
+            "frames": list(frames),
+            "rows": table.num_rows,
+            "seconds": 0.0,
+        },
+    )
+    console.print(f"detect: masks from the same pass → {run_dir.file(MASKS_STAGE)}")
 
 
 def _import_det_txt(

@@ -1,0 +1,118 @@
+"""`mot-cli depth`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mot_cli.commands import options as opt
+from mot_cli.commands._common import console, user_errors
+
+
+@user_errors
+def depth_command(
+    source: opt.Source,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="pydnet (mobilePydnet TFLite; the default), depth-anything (Depth Anything "
+            "V2), depth-pro (Apple Depth Pro, metric) or pseudo (no weights: feet lower in "
+            "the image are nearer, on a ground plane fitted to the sequence).",
+        ),
+    ] = "pydnet",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Weights: a Hugging Face id (depth-anything/Depth-Anything-V2-Large-hf, "
+            "apple/DepthPro-hf), a local folder or file, or a name resolved via "
+            "$MOT_CLI_MODELS / the user cache. Default: the backend's own.",
+        ),
+    ] = None,
+    device: opt.Device = "cpu",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Frames per network call.")] = 4,
+    fp16: Annotated[
+        bool, typer.Option("--fp16/--fp32", help="Half precision on CUDA (CPUs use float32).")
+    ] = True,
+    map_size: Annotated[
+        int,
+        typer.Option(
+            "--map-size",
+            min=8,
+            help="Longest side of the stored maps in pixels (256: ~70 MB per 1000 1080p frames).",
+        ),
+    ] = 256,
+    imgsz: Annotated[
+        int | None,
+        typer.Option(
+            "--imgsz", help="Network input side for transformers models (default: theirs)."
+        ),
+    ] = None,
+    detector: Annotated[
+        str | None,
+        typer.Option(
+            "--detector",
+            help="Detect with this model first (default: use the detections cache, or "
+            "yolo11n when there is none).",
+        ),
+    ] = None,
+    det_txt: opt.DetTxt = None,
+    cache_dir: opt.CacheDir = Path("runs"),
+    name: opt.Name = None,
+    start: opt.Start = 1,
+    end: opt.End = None,
+    force: opt.Force = False,
+) -> None:
+    """Estimate depth: nearness maps per frame and statistics per cached detection.
+
+    Writes RUN/depth_maps.parquet (downsampled float16 nearness, larger = nearer) and
+    RUN/depth.parquet (median and quartiles inside each box, and inside its mask once
+    `mot-cli segment` has run). Without a detections cache the detect stage runs first.
+    Resumes like `detect`.
+
+    Examples:
+
+      mot-cli depth video.mp4
+
+      mot-cli depth video.mp4 --backend depth-anything --device cuda --batch 16
+
+      mot-cli depth video.mp4 --backend depth-pro --model apple/DepthPro-hf --device cuda
+
+      mot-cli depth video.mp4 --backend pseudo
+    """
+    from mot_cli.commands._upstream import upstream_detections
+    from mot_cli.commands.track import _relative_to_sequence
+    from mot_cli.models import resolve_model
+    from mot_cli.pipeline import open_run
+    from mot_cli.stages import depth
+    from mot_cli.video import FrameRange
+
+    config = depth.DepthConfig(
+        backend=backend,
+        model=model,
+        device=device,
+        batch=batch,
+        fp16=fp16,
+        map_size=map_size,
+        image_size=imgsz,
+    )
+    if config.model_name:  # missing weights fail before any other work
+        resolve_model(config.model_name)
+    run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
+    detections, key = upstream_detections(run, detector, _relative_to_sequence(det_txt, source))
+    table = depth.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
+    stages = run.run_dir.load_manifest()["stages"]
+    maps = stages[depth.MAPS_STAGE]
+    frames = run.last - run.first + 1
+    rate = f", {frames / maps['seconds']:.1f} frames/s" if maps.get("seconds") else ""
+    masks = "with" if "masks" in stages[depth.STAGE].get("upstream", {}) else "without"
+    height, width = maps.get("map_shape", ["?", "?"])
+    console.print(
+        f"depth: maps {width}x{height} in frames {run.first}-{run.last}{rate} → "
+        f"{run.run_dir.file(depth.MAPS_STAGE)}; statistics of {table.num_rows} detections "
+        f"({masks} masks) → {run.run_dir.file(depth.STAGE)}",
+        highlight=False,
+    )

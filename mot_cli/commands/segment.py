@@ -1,0 +1,119 @@
+"""`mot-cli segment`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mot_cli.commands import options as opt
+from mot_cli.commands._common import console, user_errors
+
+
+@user_errors
+def segment_command(
+    source: opt.Source,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="yolo-seg (YOLO11n-seg instance masks matched by box IoU; the default), "
+            "blazepose (box-prompted person mask), selfie (MediaPipe person mask cut by each "
+            "box), sam (segment-anything SamPredictor), ultralytics-sam (SAM / SAM 2 / "
+            "MobileSAM), grabcut or box (no weights).",
+        ),
+    ] = "yolo-seg",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Weights: a name resolved via $MOT_CLI_MODELS / the user cache / a download "
+            "(yolo11n-seg, pose_landmark_full, selfie_segmentation, sam_vit_b_01ec64, "
+            "mobile_sam, sam2.1_b, ...) or a path. Default: the backend's own.",
+        ),
+    ] = None,
+    device: opt.Device = "cpu",
+    imgsz: Annotated[
+        int | None,
+        typer.Option(
+            "--imgsz", help="Network input size (yolo-seg 640, ultralytics-sam 1024 by default)."
+        ),
+    ] = None,
+    exclusive: Annotated[
+        bool,
+        typer.Option(
+            "--exclusive/--overlapping",
+            help="Give a pixel several masks claim to the nearest person (lowest box bottom).",
+        ),
+    ] = True,
+    pair: Annotated[
+        bool,
+        typer.Option(
+            "--pair",
+            help="SAM 2 two-frame mode (SelfTrEncMOT): also carry each mask into the next "
+            "frame with SAM 2's memory, into RUN/mask_pairs.parquet (ultralytics-sam only).",
+        ),
+    ] = False,
+    detector: Annotated[
+        str | None,
+        typer.Option(
+            "--detector",
+            help="Detect with this model first (default: use the detections cache, or "
+            "yolo11n when there is none).",
+        ),
+    ] = None,
+    det_txt: opt.DetTxt = None,
+    cache_dir: opt.CacheDir = Path("runs"),
+    name: opt.Name = None,
+    start: opt.Start = 1,
+    end: opt.End = None,
+    force: opt.Force = False,
+) -> None:
+    """Segment every cached detection into RUN/masks.parquet (COCO RLE, one mask per box).
+
+    Each mask is clipped to its frame and its detection's box. Without a detections cache
+    the detect stage runs first. Resumes like `detect`; a changed option recomputes.
+
+    Examples:
+
+      mot-cli segment video.mp4
+
+      mot-cli segment video.mp4 --backend sam --model sam_vit_h_4b8939 --device cuda
+
+      mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --imgsz 1024
+
+      mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --pair
+
+      mot-cli segment ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
+          --backend blazepose
+    """
+    from mot_cli.commands._upstream import upstream_detections
+    from mot_cli.commands.track import _relative_to_sequence
+    from mot_cli.models import resolve_model
+    from mot_cli.pipeline import open_run
+    from mot_cli.stages import segment
+    from mot_cli.video import FrameRange
+
+    config = segment.SegmentConfig(
+        backend=backend,
+        model=model,
+        device=device,
+        image_size=imgsz,
+        exclusive=exclusive,
+        pair=pair,
+    )
+    if config.model_name:  # missing weights fail before any other work
+        resolve_model(config.model_name)
+    run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
+    detections, key = upstream_detections(run, detector, _relative_to_sequence(det_txt, source))
+    table = segment.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
+    entry = run.run_dir.load_manifest()["stages"][segment.STAGE]
+    frames = run.last - run.first + 1
+    rate = f", {frames / entry['seconds']:.1f} frames/s" if entry.get("seconds") else ""
+    empty = sum(1 for area in table.column("area").to_pylist() if area == 0)
+    console.print(
+        f"masks: {table.num_rows} masks ({empty} empty) in frames {run.first}-{run.last}{rate} "
+        f"→ {run.run_dir.file(segment.STAGE)}",
+        highlight=False,
+    )
