@@ -10,6 +10,7 @@ from mot_cli.commands.embed import embed_command
 from mot_cli.commands.eval import eval_command
 from mot_cli.commands.models import models_command
 from mot_cli.commands.track import track_command
+from mot_cli.commands.train_encoder import train_encoder_command
 
 app = typer.Typer(
     name="mot-cli",
@@ -24,6 +25,7 @@ app.command("embed")(embed_command)
 app.command("track")(track_command)
 app.command("models")(models_command)
 app.command("eval")(eval_command)
+app.command("train-encoder")(train_encoder_command)
 
 
 def _version(value: bool) -> None:
