@@ -133,13 +133,15 @@ def main() -> None:
         f"training crops: {len(rle_frames) / prepare:.1f} frames/s, "
         f"{len(data) / prepare:.0f} detections/s (RLE decoding included); {data.links} links"
     )
-    train = TrainConfig(encoder=config, epochs=1, batch=args.batch)
+    threads = args.threads or TrainConfig().threads
+    train = TrainConfig(encoder=config, epochs=1, min_steps=0, batch=args.batch, threads=threads)
     result = train_encoder(data, train, show_progress=False)
     rate = result.samples_per_second
     minutes = (DEV_GT_BOXES * args.epochs / rate + DEV_GT_BOXES / (len(data) / prepare)) / 60
     print(
-        f"training: {rate:.0f} samples/s (batch {args.batch}); the dev set's ~{DEV_GT_BOXES} "
-        f"detections x {args.epochs} epochs would take about {minutes:.1f} min"
+        f"training: {rate:.0f} samples/s (batch {args.batch}, {threads} threads); the dev "
+        f"set's ~{DEV_GT_BOXES} detections x {args.epochs} epochs would take about "
+        f"{minutes:.1f} min"
     )
 
 

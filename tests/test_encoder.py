@@ -114,6 +114,22 @@ def test_rle_window_matches_pycocotools_full_decode(kind: str) -> None:
     )
 
 
+def test_rle_window_on_random_masks_and_windows() -> None:
+    from pycocotools import mask as mask_utils
+
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        height, width = rng.integers(1, 30, 2)
+        mask = rng.random((height, width)) > rng.random()
+        if trial % 3 == 0:  # one solid block: long runs across columns
+            mask[:] = False
+            mask[rng.integers(0, height) :, rng.integers(0, width) :] = True
+        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        x1, y1 = rng.integers(0, width), rng.integers(0, height)
+        x2, y2 = rng.integers(x1 + 1, width + 1), rng.integers(y1 + 1, height + 1)
+        assert np.array_equal(rle_window(rle, x1, y1, x2, y2), mask[y1:y2, x1:x2]), trial
+
+
 def test_box_partly_outside_the_frame_still_gives_a_crop() -> None:
     depth = np.ones((10, 10), np.float32)
     mask = np.ones((20, 20), bool)
@@ -201,7 +217,7 @@ def _identity_margins(encoder) -> np.ndarray:
 
 def test_must_show_1_training_lowers_the_loss_and_separates_objects_not_places() -> None:
     data = build_training_set([sequence(24)], EncoderConfig().input_size)
-    config = TrainConfig(epochs=4, batch=32, seed=0)
+    config = TrainConfig(epochs=4, min_steps=0, batch=32, seed=0)
     result = train_encoder(data, config, show_progress=False)
     losses = result.epoch_losses
     assert losses[-1] < 0.5 * losses[0], losses
@@ -215,17 +231,26 @@ def test_must_show_1_training_lowers_the_loss_and_separates_objects_not_places()
 
 def test_same_seed_same_weights_and_global_rng_untouched() -> None:
     data = build_training_set([sequence(6)], (16, 8))
-    config = TrainConfig(encoder=EncoderConfig(16, 8), epochs=1, batch=8, seed=3)
+    config = TrainConfig(encoder=EncoderConfig(16, 8), epochs=1, min_steps=0, batch=8, seed=3)
     torch.manual_seed(123)
-    state = torch.get_rng_state()
+    state, threads = torch.get_rng_state(), torch.get_num_threads()
     first = train_encoder(data, config, show_progress=False).encoder.state_dict()
     assert torch.equal(torch.get_rng_state(), state)
     assert not torch.are_deterministic_algorithms_enabled()
+    assert torch.get_num_threads() == threads
     second = train_encoder(data, config, show_progress=False).encoder.state_dict()
-    other = TrainConfig(encoder=EncoderConfig(16, 8), epochs=1, batch=8, seed=4)
+    other = TrainConfig(encoder=EncoderConfig(16, 8), epochs=1, min_steps=0, batch=8, seed=4)
     third = train_encoder(data, other, show_progress=False).encoder.state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert not torch.equal(first["head.weight"], third["head.weight"])
+
+
+def test_short_videos_get_more_epochs_to_reach_min_steps() -> None:
+    data = build_training_set([sequence(6)], (16, 8))  # 24 detections: 3 batches of 8
+    config = TrainConfig(encoder=EncoderConfig(16, 8), epochs=1, min_steps=5, batch=8)
+    result = train_encoder(data, config, show_progress=False)
+    assert (result.epochs, result.steps, result.samples) == (2, 6, 48)
+    assert len(result.epoch_losses) == 2
 
 
 @pytest.mark.parametrize(

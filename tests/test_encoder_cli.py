@@ -15,7 +15,7 @@ from tests.synthetic_depth import sequence, write_run
 from tests.test_cli import assert_one_line_error
 
 runner = CliRunner()
-FAST = ("--epochs", "1", "--batch", "8", "--input", "16x8", "--dim", "8")
+FAST = ("--epochs", "1", "--min-steps", "0", "--batch", "8", "--input", "16x8", "--dim", "8")
 
 
 def invoke(*args: object):
@@ -91,6 +91,7 @@ def test_command_defaults_are_the_library_defaults() -> None:
     }
     train, encoder = TrainConfig(), EncoderConfig()
     assert defaults["epochs"] == train.epochs and defaults["seed"] == train.seed
+    assert defaults["min_steps"] == train.min_steps and defaults["threads"] == train.threads
     assert defaults["batch"] == train.batch and defaults["temperature"] == train.temperature
     assert defaults["learning_rate"] == train.learning_rate
     assert defaults["input_size"] == f"{encoder.input_height}x{encoder.input_width}"

@@ -38,17 +38,28 @@ def train_encoder_command(
             "$MOT_CLI_MODELS to use it by name.",
         ),
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", help="Passes over every detection.")] = 3,
+    epochs: Annotated[
+        int,
+        typer.Option("--epochs", help="Passes over every detection (more if under --min-steps)."),
+    ] = 3,
+    min_steps: Annotated[
+        int,
+        typer.Option(
+            "--min-steps", help="Optimiser steps at least: short videos need more passes."
+        ),
+    ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same weights.")] = 0,
     temperature: Annotated[float, typer.Option("--temperature", help="InfoNCE temperature.")] = 0.1,
-    batch: Annotated[
-        int, typer.Option("--batch", help="Detections per step (whole frames).")
-    ] = 256,
+    batch: Annotated[int, typer.Option("--batch", help="Detections per step (whole frames).")] = 64,
     learning_rate: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 2e-3,
     input_size: Annotated[
         str, typer.Option("--input", help="Crop size HEIGHTxWIDTH, multiples of 8.")
     ] = "64x32",
     dim: Annotated[int, typer.Option("--dim", help="Embedding size.")] = 64,
+    threads: Annotated[
+        int,
+        typer.Option("--threads", help="CPU threads (1 is fastest on a shared or small CPU)."),
+    ] = 1,
 ) -> None:
     """Train the depth×mask encoder on run folders' caches, without any labels.
 
@@ -71,10 +82,12 @@ def train_encoder_command(
     config = TrainConfig(
         encoder=EncoderConfig(input_height=height, input_width=width, embedding_dim=dim),
         epochs=epochs,
+        min_steps=min_steps,
         batch=batch,
         temperature=temperature,
         learning_rate=learning_rate,
         seed=seed,
+        threads=threads,
     )
     if output is None:
         if len(runs) != 1:

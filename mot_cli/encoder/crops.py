@@ -21,7 +21,7 @@ from mot_cli.encoder.rle import rle_window
 __all__ = ["Mask", "build_crops", "normalise_crops", "raw_crops"]
 
 Mask = np.ndarray | dict[str, Any]
-"""A bool/uint8 (H, W) mask at frame size, or a COCO RLE dict (`size`, `counts`)."""
+"""An (H, W) mask at frame size (non-zero = object), or a COCO RLE dict (`size`, `counts`)."""
 
 Z_CLIP = 3.0
 """Normalised depth is clipped to ±Z_CLIP robust spreads: the relief, not stray outliers."""
@@ -45,7 +45,8 @@ def _mask_window(mask: Mask, window: np.ndarray, size: tuple[int, int]) -> np.nd
     """The mask over `window` (x1, y1, x2, y2, frame pixels, rounded outwards), area-resized
     to `size` so a large silhouette stays smooth when shrunk; zero outside the frame.
 
-    An RLE mask is decoded only over the window's columns (see `rle.py`).
+    An RLE mask is decoded only over the window (see `rle.py`); any non-zero pixel of an
+    array mask counts (bool, 0/1 or 0/255 alike).
     """
     height, width = _mask_size(mask)
     x1, y1 = int(np.floor(window[0])), int(np.floor(window[1]))
@@ -59,7 +60,7 @@ def _mask_window(mask: Mask, window: np.ndarray, size: tuple[int, int]) -> np.nd
     if isinstance(mask, dict):
         part = rle_window(mask, cx1, cy1, cx2, cy2).astype(np.float32)
     else:
-        part = np.asarray(mask[cy1:cy2, cx1:cx2], dtype=np.float32)
+        part = (np.asarray(mask[cy1:cy2, cx1:cx2]) != 0).astype(np.float32)
     if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
         part = cv2.copyMakeBorder(
             part, cy1 - y1, y2 - cy2, cx1 - x1, x2 - cx2, cv2.BORDER_CONSTANT, value=0.0
