@@ -17,6 +17,7 @@ from mot_cli.commands.render import render_command
 from mot_cli.commands.segment import segment_command
 from mot_cli.commands.summary import summary_command
 from mot_cli.commands.track import track_command
+from mot_cli.commands.train_encoder import train_encoder_command
 
 app = typer.Typer(
     name="mot-cli",
@@ -35,6 +36,7 @@ app.command("models")(models_command)
 app.command("eval")(eval_command)
 app.command("render")(render_command)
 app.command("summary")(summary_command)
+app.command("train-encoder")(train_encoder_command)
 
 
 def _version(value: bool) -> None:

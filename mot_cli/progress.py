@@ -45,3 +45,20 @@ def progress_bar(description: str, total: int, done: int = 0) -> Iterator[Callab
     ) as progress:
         task = progress.add_task(description, total=total, completed=done)
         yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def loss_bar(description: str, total: int) -> Iterator[Callable[[int, float], None]]:
+    """Yield `advance(steps, loss)`: a training loop's bar, showing its latest loss."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps  loss {task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=total, loss="-")
+        yield lambda n, loss: progress.update(task, advance=n, loss=f"{loss:.3f}")

@@ -1,0 +1,104 @@
+"""`mot-cli train-encoder`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mot_cli.commands._common import console, user_errors
+
+
+def _input_size(text: str) -> tuple[int, int]:
+    from mot_cli.errors import MotCliError
+
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise MotCliError(f"--input must be HEIGHTxWIDTH (e.g. 64x32), got {text!r}") from None
+    return height, width
+
+
+@user_errors
+def train_encoder_command(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Run folders (e.g. runs/video) holding detections, masks and depth maps.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Checkpoint to write (default: RUN/sd_encoder.pt for a single run). Put it in "
+            "$MOT_CLI_MODELS to use it by name.",
+        ),
+    ] = None,
+    epochs: Annotated[
+        int,
+        typer.Option("--epochs", help="Passes over every detection (more if under --min-steps)."),
+    ] = 3,
+    min_steps: Annotated[
+        int,
+        typer.Option(
+            "--min-steps", help="Optimiser steps at least: short videos need more passes."
+        ),
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same weights.")] = 0,
+    temperature: Annotated[float, typer.Option("--temperature", help="InfoNCE temperature.")] = 0.1,
+    batch: Annotated[int, typer.Option("--batch", help="Detections per step (whole frames).")] = 64,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 2e-3,
+    input_size: Annotated[
+        str, typer.Option("--input", help="Crop size HEIGHTxWIDTH, multiples of 8.")
+    ] = "64x32",
+    dim: Annotated[int, typer.Option("--dim", help="Embedding size.")] = 64,
+    threads: Annotated[
+        int,
+        typer.Option("--threads", help="CPU threads (1 is fastest on a shared or small CPU)."),
+    ] = 1,
+) -> None:
+    """Train the depth×mask encoder on run folders' caches, without any labels.
+
+    Needs each run's detections, masks and depth maps (`mot-cli detect`, `mot-cli segment`,
+    `mot-cli depth`). Positives are augmented views of a detection and detections linked
+    across consecutive frames by unambiguous box overlap; negatives are the other detections
+    of the same frames. Writes the checkpoint and, beside it, CHECKPOINT.json with its sha256.
+
+    Examples:
+
+      mot-cli train-encoder runs/TUD-Campus
+
+      mot-cli train-encoder runs/* -o models/sd_encoder.pt --epochs 10 --seed 1
+    """
+    from mot_cli.encoder.model import EncoderConfig
+    from mot_cli.encoder.train import TrainConfig, checkpoint_record_path, train_on_runs
+    from mot_cli.errors import MotCliError
+
+    height, width = _input_size(input_size)
+    config = TrainConfig(
+        encoder=EncoderConfig(input_height=height, input_width=width, embedding_dim=dim),
+        epochs=epochs,
+        min_steps=min_steps,
+        batch=batch,
+        temperature=temperature,
+        learning_rate=learning_rate,
+        seed=seed,
+        threads=threads,
+    )
+    if output is None:
+        if len(runs) != 1:
+            raise MotCliError(f"{len(runs)} run folders given: name the checkpoint with -o")
+        output = runs[0] / "sd_encoder.pt"
+    record = train_on_runs(runs, output, config)
+    losses = record["epoch_losses"]
+    console.print(
+        f"encoder: {record['detections']} detections, {record['links']} links from "
+        f"{len(runs)} run(s); loss {losses[0]:.3f} → {losses[-1]:.3f}; "
+        f"{record['samples_per_second']:.0f} samples/s → {output} "
+        f"(sha256 {record['sha256'][:16]}…, record {checkpoint_record_path(output).name})",
+        highlight=False,
+    )
