@@ -11,12 +11,14 @@ replayed with `mot_cli.stages.track.replay`:
 Each sequence is scored in memory with `mot_cli.metrics` under its own benchmark's rules
 (MOT15 for the MOT15 sequences, MOT16 for MOT16-11; the dev set lives in bench/_common.py).
 
-``--cv`` runs leave-one-sequence-out over the dev sequences and both sources: every
-candidate of the search space (``--grid`` specs, or the built-in space below) is scored once
-on every sequence; for each sequence the candidate with the best mean HOTA over the *other*
-sequences (both sources) is picked and scored on the one left out. The in-sample pick is the
-best candidate over all sequences. ``--ablate`` adds, per offline step, the left-out HOTA of
-each fold's pick with that step switched off.
+``--cv`` runs leave-one-sequence-out over the dev sequences and both sources. The procedure
+that picks settings is: score ``--samples`` random points of the search space (SPACE below)
+on the sequences it may see, take the best by the objective, then climb (steepest ascent
+over one-step neighbours) while the objective improves. It runs once per left-out sequence
+on the *other* sequences (both sources) and is scored on the one left out, and once on all
+sequences: that in-sample pick is what the defaults should be. Every point is scored once
+(workers share a memo). ``--ablate`` adds, per offline step, the left-out HOTA of each
+fold's pick with that step switched off.
 
 Examples:
     python bench/tune_tracker.py --per-seq
@@ -56,23 +58,26 @@ RUNS = ROOT / "bench" / ".runs"
 SOURCES = ("public", "yolo")
 METRICS = ("HOTA", "DetA", "AssA", "IDF1", "MOTA")
 
-# The built-in search space of --cv: a random sample of this product (plus the current
-# defaults). Offline steps are axes too, so CV decides whether each one earns its place.
+# The search space of --cv: each axis lists its values in order, so a point's neighbours are
+# the adjacent values of one axis. Offline steps are axes too, so CV decides whether each one
+# earns its place.
 SPACE: dict[str, tuple[str, ...]] = {
-    "det_threshold": ("0.4", "0.5", "0.55", "0.6", "0.65"),
-    "new_track_threshold": ("0", "0.6", "0.7"),
-    "low_threshold": ("0.1", "0.2", "0.3"),
-    "iou_threshold": ("0.15", "0.2", "0.3"),
-    "min_hits": ("2", "3"),
-    "max_age": ("15", "30", "45", "60"),
+    "det_threshold": ("0.45", "0.5", "0.55", "0.6", "0.65", "0.7"),
+    "new_track_threshold": ("0", "0.6", "0.65", "0.7", "0.75"),
+    "low_threshold": ("0.1", "0.2", "0.25", "0.3", "0.35"),
+    "iou_threshold": ("0.1", "0.15", "0.2", "0.25", "0.3"),
+    "min_hits": ("1", "2", "3", "4"),
+    "max_age": ("15", "30", "45", "60", "90"),
     "reference_fps": ("0", "25"),
-    "w_emb": ("0.5", "0.75", "1.0"),
-    "backfill": ("true", "false"),
+    "w_emb": ("0.5", "0.75", "1.0", "1.25"),
+    "w_angle": ("0", "0.1", "0.2", "0.3"),
+    "reid_threshold": ("0.65", "0.75", "0.85"),
+    "backfill": ("false", "true"),
     "fill_min_score": ("0", "0.3", "0.5"),
-    "interpolate_max_gap": ("0", "10", "20", "30"),
-    "smooth_sigma": ("0", "2", "5"),
+    "interpolate_max_gap": ("0", "5", "10", "20", "30"),
+    "smooth_sigma": ("0", "2", "3", "5", "8"),
     "min_track_length": ("1", "5", "10", "20"),
-    "min_track_score": ("0", "0.5", "0.6"),
+    "min_track_score": ("0", "0.4", "0.5", "0.6"),
 }
 # Offline steps and the setting that switches each off (for --ablate).
 OFFLINE_OFF = {
@@ -171,23 +176,39 @@ def grid(specs: Sequence[str]) -> Iterator[dict[str, str]]:
         yield dict(zip(names, combo, strict=True))
 
 
+def _valid(point: dict[str, str]) -> bool:
+    return float(point["low_threshold"]) <= float(point["det_threshold"])
+
+
 def sample_space(count: int, seed: int) -> list[dict[str, str]]:
-    """`count` distinct random points of SPACE (the empty dict, the defaults, comes first)."""
+    """`count` distinct random points of SPACE."""
     rng = random.Random(seed)
-    seen, out = set(), [{}]
+    seen, out = set(), []
     while len(out) < count:
         point = {name: rng.choice(values) for name, values in SPACE.items()}
-        if float(point["low_threshold"]) > float(point["det_threshold"]):
-            continue
         frozen = tuple(sorted(point.items()))
-        if frozen not in seen:
+        if _valid(point) and frozen not in seen:
             seen.add(frozen)
             out.append(point)
     return out
 
 
+def neighbours(point: dict[str, str]) -> list[dict[str, str]]:
+    """The points one step away on one axis of SPACE."""
+    out = []
+    for name, values in SPACE.items():
+        index = values.index(point[name])
+        for step in (-1, 1):
+            if 0 <= index + step < len(values):
+                moved = {**point, name: values[index + step]}
+                if _valid(moved):
+                    out.append(moved)
+    return out
+
+
 # -- cross-validation -------------------------------------------------------------------------
 
+Key = tuple[str, str]  # (source, sequence)
 _INPUTS: dict[str, list[SequenceInputs]] = {}
 
 
@@ -206,120 +227,196 @@ def _score_candidate(args: tuple[TrackerConfig, dict[str, str]]) -> dict:
     }
 
 
-def score_candidates(
-    sources: dict[str, list[SequenceInputs]],
-    base: TrackerConfig,
-    candidates: list[dict[str, str]],
-    workers: int,
-) -> list[dict]:
-    """Every candidate's results on every (source, sequence), in parallel processes."""
-    jobs = [(base, c) for c in candidates]
-    started = time.perf_counter()
-    results = []
-    if workers <= 1:
-        _init_worker(sources)
-        iterator = map(_score_candidate, jobs)
-        pool = None
-    else:
-        ctx = multiprocessing.get_context("fork")
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(sources,))
-        iterator = pool.imap(_score_candidate, jobs)
-    try:
-        for index, result in enumerate(iterator, 1):
-            results.append(result)
-            if index % 10 == 0 or index == len(jobs):
-                print(f"  scored {index}/{len(jobs)} candidates "
-                      f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-    return results
+class Scorer:
+    """Scores settings on every (source, sequence) in worker processes, each point once."""
+
+    def __init__(
+        self, sources: dict[str, list[SequenceInputs]], base: TrackerConfig, workers: int
+    ) -> None:
+        self.base = base
+        self.memo: dict[tuple, dict[Key, SequenceResult]] = {}
+        self.started = time.perf_counter()
+        if workers <= 1:
+            _init_worker(sources)
+            self.pool = None
+        else:
+            ctx = multiprocessing.get_context("fork")
+            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(sources,))
+
+    def __call__(self, points: list[dict[str, str]]) -> list[dict[Key, SequenceResult]]:
+        todo = [p for p in points if tuple(sorted(p.items())) not in self.memo]
+        todo = list({tuple(sorted(p.items())): p for p in todo}.values())
+        jobs = [(self.base, p) for p in todo]
+        run = self.pool.map if self.pool is not None else map
+        results = run(_score_candidate, jobs)
+        for point, result in zip(todo, results, strict=True):
+            self.memo[tuple(sorted(point.items()))] = result
+        if todo:
+            elapsed = time.perf_counter() - self.started
+            print(f"  {len(self.memo)} settings scored ({elapsed:.0f} s)", file=sys.stderr,
+                  flush=True)
+        return [self.memo[tuple(sorted(p.items()))] for p in points]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
 
 
 def _hota(result: SequenceResult) -> float:
     return 100 * float(result.summary()["HOTA"])
 
 
-def pick(results: list[dict], keys: list[tuple[str, str]]) -> int:
-    """The candidate with the best mean per-sequence HOTA over `keys` (ties: the earlier)."""
-    means = [np.mean([_hota(r[k]) for k in keys]) for r in results]
-    return int(np.argmax(means))
+@dataclass(frozen=True)
+class Objective:
+    """What a pick maximises over the sequences it may see.
+
+    ``mean``: the mean per-sequence HOTA (every sequence counts alike, whatever its length).
+    ``margin``: the mean over sequences of our HOTA minus the best peer's on that sequence,
+    each capped at `cap` points: one sequence's big win cannot pay for another's loss, so
+    the pick is the one that holds on every sequence (the peers' figures come from
+    bench/association.py's results.json).
+    """
+
+    kind: str = "mean"
+    peers: dict[Key, float] | None = None
+    cap: float = 3.0
+
+    def __call__(self, result: dict[Key, SequenceResult], keys: list[Key]) -> float:
+        if self.kind == "mean" or not self.peers:
+            return float(np.mean([_hota(result[k]) for k in keys]))
+        return float(np.mean([min(_hota(result[k]) - self.peers[k], self.cap) for k in keys]))
+
+
+def load_peers(runs: Path, sources: Sequence[str]) -> dict[Key, float]:
+    """The best peer's HOTA per (source, sequence) from association.py's results.json."""
+    out = {}
+    for source in sources:
+        path = runs / source / "results.json"
+        if not path.is_file():
+            raise SystemExit(f"--objective margin needs {path}: run bench/association.py first")
+        results = json.loads(path.read_text())
+        for tracker, per_seq in results.items():
+            if tracker == "ours":
+                continue
+            for seq, row in per_seq.items():
+                key = (source, seq)
+                out[key] = max(out.get(key, -1.0), 100 * float(row["HOTA"]))
+    return out
+
+
+def select(
+    scorer: Scorer,
+    objective: Objective,
+    keys: list[Key],
+    starts: list[dict[str, str]],
+    steps: int = 8,
+) -> dict[str, str]:
+    """The best start on `keys`, then steepest ascent over its neighbours while it improves."""
+    results = scorer(starts)
+    best = max(range(len(starts)), key=lambda i: (objective(results[i], keys), -i))
+    point, value = starts[best], objective(results[best], keys)
+    for _ in range(steps):
+        around = neighbours(point)
+        scored = [objective(r, keys) for r in scorer(around)]
+        top = int(np.argmax(scored))
+        if scored[top] <= value + 1e-9:
+            break
+        point, value = around[top], scored[top]
+    return point
 
 
 def cross_validate(
     sources: dict[str, list[SequenceInputs]],
-    base: TrackerConfig,
-    candidates: list[dict[str, str]],
-    workers: int,
+    scorer: Scorer,
+    objective: Objective,
+    starts: list[dict[str, str]],
     ablate: bool,
     out: Path | None = None,
 ) -> None:
     """Print in-sample and left-out HOTA per sequence and combined, per source.
 
-    With `out`, also write them as JSON (`bench/association.py` prints them beside its table).
+    The procedure that picks settings (best of `starts`, then steepest ascent) runs once per
+    left-out sequence on the other sequences' labels, and once on all of them (in-sample: the
+    defaults to ship). With `out`, also write the figures as JSON (`bench/association.py`
+    prints them beside its table) and every scored point's figures beside it.
     """
-    results = score_candidates(sources, base, candidates, workers)
     names = [seq.name for seq in next(iter(sources.values()))]
     keys = [(source, name) for source in sources for name in names]
-    best = pick(results, keys)
-    folds = {name: pick(results, [k for k in keys if k[1] != name]) for name in names}
+    best = select(scorer, objective, keys, starts)
+    folds = {
+        name: select(scorer, objective, [k for k in keys if k[1] != name], starts)
+        for name in names
+    }
+    picked = scorer([best])[0]
+    held = {name: scorer([folds[name]])[0] for name in names}
 
-    print("\nleave-one-sequence-out: settings picked on the other sequences (both sources, "
-          "mean per-sequence HOTA), scored on the one left out")
-    print(f"{'sequence':<16}{'source':<8}{'in-sample':>10}{'left-out':>10}  fold's pick")
-    record: dict = {"in_sample_pick": candidates[best], "folds": {}}
+    print(f"\nleave-one-sequence-out ({objective.kind} objective): settings picked on the other "
+          "sequences (both sources), scored on the one left out")
+    print(f"{'sequence':<16}{'source':<8}{'in-sample':>10}{'left-out':>10}"
+          f"{'best peer':>10}  fold's pick")
+    record: dict = {"objective": objective.kind, "in_sample_pick": best, "folds": folds}
     for source in sources:
         inside, outside = [], []
         record[source] = {}
         for name in names:
-            a = results[best][(source, name)]
-            b = results[folds[name]][(source, name)]
+            a, b = picked[(source, name)], held[name][(source, name)]
             inside.append(a)
             outside.append(b)
-            record[source][name] = {"in_sample": _hota(a), "left_out": _hota(b)}
-            record["folds"][name] = candidates[folds[name]]
-            print(f"{name:<16}{source:<8}{_hota(a):10.2f}{_hota(b):10.2f}  "
-                  f"#{folds[name]} {_describe(candidates[folds[name]])}")
+            peer = (objective.peers or {}).get((source, name))
+            record[source][name] = {"in_sample": _hota(a), "left_out": _hota(b), "peer": peer}
+            peer_text = f"{peer:10.2f}" if peer is not None else f"{'':>10}"
+            print(f"{name:<16}{source:<8}{_hota(a):10.2f}{_hota(b):10.2f}{peer_text}  "
+                  f"{_describe(_changes(folds[name], best))}")
         ci, co = combine_results(inside), combine_results(outside)
         mi = np.mean([_hota(r) for r in inside])
         mo = np.mean([_hota(r) for r in outside])
-        print(f"{'COMBINED':<16}{source:<8}{_hota(ci):10.2f}{_hota(co):10.2f}  "
+        print(f"{'COMBINED':<16}{source:<8}{_hota(ci):10.2f}{_hota(co):10.2f}{'':>10}  "
               f"(mean of sequences: {mi:.2f} in-sample, {mo:.2f} left-out)")
         record[source]["COMBINED"] = {"in_sample": _hota(ci), "left_out": _hota(co)}
-    print(f"\nin-sample pick (the defaults to ship): #{best} {_describe(candidates[best])}")
+    print(f"\nin-sample pick (the defaults to ship): {_describe(best)}")
+    print("(a fold's pick is shown as its differences from the in-sample pick)")
     if out is not None:
         out.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"wrote {out}")
+        table = [
+            {"settings": dict(point), **{f"{s}/{n}": summary(r) for (s, n), r in res.items()}}
+            for point, res in scorer.memo.items()
+        ]
+        out.with_suffix(".points.json").write_text(json.dumps(table) + "\n")
+        print(f"wrote {out} and {out.with_suffix('.points.json')}")
     if ablate:
-        _ablate(sources, base, candidates, folds, names)
+        _ablate(sources, scorer, folds, names, keys)
 
 
 def _ablate(
     sources: dict[str, list[SequenceInputs]],
-    base: TrackerConfig,
-    candidates: list[dict[str, str]],
-    folds: dict[str, int],
+    scorer: Scorer,
+    folds: dict[str, dict[str, str]],
     names: list[str],
+    keys: list[Key],
 ) -> None:
     """Left-out HOTA of each fold's pick with and without each offline step."""
     print("\noffline steps, left-out: each fold's pick as picked, and with the step off")
-    header = "".join(f"{source + ' ' + n[:8]:>18}" for source in sources for n in names)
+    header = "".join(f"{s + ' ' + n[:8]:>18}" for s, n in keys)
     print(f"{'variant':<16}{header}{'mean':>8}")
     variants = {"as picked": None, **OFFLINE_OFF}
     for label, off in variants.items():
         cells = []
-        for inputs in sources.values():
-            for seq in inputs:
-                config = base.replace(**candidates[folds[seq.name]])
-                if off is not None:
-                    config = config.with_overrides([off])
-                cells.append(_hota(seq.score(seq.track(config))))
+        for source, name in keys:
+            point = folds[name]
+            if off is not None:
+                setting, _, value = off.partition("=")
+                point = {**point, setting: value}
+            cells.append(_hota(scorer([point])[0][(source, name)]))
         print(f"{label:<16}" + "".join(f"{c:18.2f}" for c in cells) + f"{np.mean(cells):8.2f}")
 
 
+def _changes(point: dict[str, str], reference: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in point.items() if reference.get(k) != v}
+
+
 def _describe(changes: dict[str, str]) -> str:
-    return " ".join(f"{k}={v}" for k, v in changes.items()) or "(defaults)"
+    return " ".join(f"{k}={v}" for k, v in changes.items()) or "(the same)"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -339,7 +436,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--per-seq", action="store_true", help="print per-sequence HOTA/AssA/IDF1")
     p.add_argument("--sequences", nargs="+", default=list(DEV_SEQUENCES), choices=DEV_SEQUENCES)
     p.add_argument("--cv", action="store_true", help="leave-one-sequence-out cross-validation")
-    p.add_argument("--samples", type=int, default=200, help="--cv: random points of the space")
+    p.add_argument("--samples", type=int, default=60,
+                   help="--cv: random starting points of the search")
+    p.add_argument("--objective", choices=("mean", "margin"), default="margin",
+                   help="--cv: what a pick maximises (see Objective)")
     p.add_argument("--seed", type=int, default=0, help="--cv: seed of that sample")
     p.add_argument("--ablate", action="store_true", help="--cv: what each offline step brings")
     p.add_argument("--workers", type=int, default=1, help="--cv: processes")
@@ -360,8 +460,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
-        candidates = list(grid(args.grid)) if args.grid else sample_space(args.samples, args.seed)
-        cross_validate(sources, base, candidates, args.workers, args.ablate, args.cv_json)
+        peers = load_peers(args.runs, names) if args.objective == "margin" else None
+        starts = sample_space(args.samples, args.seed)
+        scorer = Scorer(sources, base, args.workers)
+        try:
+            cross_validate(sources, scorer, Objective(args.objective, peers), starts,
+                           args.ablate, args.cv_json)
+        finally:
+            scorer.close()
         return
     for combo in grid(args.grid):
         config = base.replace(**combo)
