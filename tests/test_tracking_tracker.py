@@ -134,7 +134,9 @@ def test_camera_warp_moves_tracks() -> None:
 
 def test_byte_round_keeps_track_on_weak_detection() -> None:
     strong = Detections(_box(10.0)[None], np.array([0.9]), np.array([0]))
-    weak = Detections(_box(12.0)[None], np.array([0.3]), np.array([0]))
+    config = TrackerConfig()
+    between = (config.low_threshold + config.det_threshold) / 2  # weak, but BYTE's to use
+    weak = Detections(_box(12.0)[None], np.array([between]), np.array([0]))
     with_byte = Tracker(TrackerConfig(min_hits=1, use_byte=True))
     without = Tracker(TrackerConfig(min_hits=1, use_byte=False))
     for tracker in (with_byte, without):
