@@ -18,8 +18,7 @@ from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS
 from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
-from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
-from mot_cli.video import FrameSource
+from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 
 STAGE = "detections"
 
@@ -147,18 +146,11 @@ def _config_entry(config: DetectConfig) -> dict:
     return entry
 
 
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: DetectConfig,
-    frames: tuple[int, int],
-    force: bool = False,
-) -> pa.Table:
-    """Detections for frames `first..last`, from the cache when its key still matches."""
-    first, last = frames
-    fingerprint = source.info.fingerprint
+def plan(inputs: StageInputs, config: DetectConfig) -> Job:
+    """Detections for the run's frames: a frame-wise YOLO job, or a det.txt import."""
     if config.det_txt is not None:
-        return _import_det_txt(source, run_dir, config, frames, force)
+        return _plan_import(inputs, config)
+    first, last = inputs.frames
     model = resolve_model(config.model)
     sha = model.sha256
     key = stage_key(
@@ -166,7 +158,7 @@ def run(
         config={k: v for k, v in _config_entry(config).items() if k != "det_score"}
         | {"model": None, "batch": None},
         model_sha256=sha,
-        source=fingerprint,
+        source=inputs.source.info.fingerprint,
         frames=[first, last],
     )
     entry = {
@@ -181,29 +173,31 @@ def run(
         detector = YoloDetector(model.path, config)
         return lambda numbers, images: detections_table(numbers, detector.detect(images))
 
-    return run_framewise(run_dir, source, spec, make_process, force)
+    return FramewiseJob(spec, make_process)
 
 
-def _import_det_txt(
-    source: FrameSource, run_dir: RunDir, config: DetectConfig, frames: tuple[int, int], force: bool
-) -> pa.Table:
+def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
     """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale.
 
     The score calibration (`config.det_score`, or the family the file's score range reveals)
     goes into the key and the manifest, so the tracker reads every score as a probability.
+    The file is read and checked when planning, so a bad file fails even when the cache is
+    fresh.
     """
     from mot_cli.formats.mot import read_mot
 
-    first, last = frames
+    first, last = inputs.frames
+    run_dir = inputs.run_dir
     path = Path(config.det_txt)
     if not path.is_file():
         raise MotCliError(f"{path}: detections file not found")
-    rows = read_mot(path, kind="det", seq_length=source.info.frames)  # rows past the end: error
+    seq_length = inputs.source.info.frames
+    rows = read_mot(path, kind="det", seq_length=seq_length)  # rows past the end: error
     score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
     key = stage_key(
         STAGE,
         config={"det_txt_sha256": file_sha256(path), "score_map": score_map.to_dict()},
-        source=source.info.fingerprint,
+        source=inputs.source.info.fingerprint,
         frames=[first, last],
     )
     entry = {
@@ -211,47 +205,47 @@ def _import_det_txt(
         "model": {"path": str(path), "sha256": key},
         "score_map": score_map.to_dict(),
     }
-    spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        return table
-    keep = (rows.frame >= first) & (rows.frame <= last)
-    frame = rows.frame[keep]
-    order = np.argsort(frame, kind="stable")
-    frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
-    det = np.zeros(len(frame), np.int32)
-    if len(frame):
-        starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]
-        det = np.arange(len(frame)) - np.repeat(starts, np.diff(np.r_[starts, len(frame)]))
-    xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
-    table = pa.table(
-        {
-            "frame": frame.astype(np.int32),
-            "det": det.astype(np.int32),
-            "x1": xyxy[:, 0],
-            "y1": xyxy[:, 1],
-            "x2": xyxy[:, 2],
-            "y2": xyxy[:, 3],
-            "score": conf,
-            "cls": np.full(len(frame), -1, np.int32),
-        }
-    ).cast(DETECTIONS)
-    write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-    run_dir.record(
-        STAGE,
-        {**entry, "key": key, "complete": True, "frames": [first, last], "rows": table.num_rows},
-    )
-    low, high = (float(rows.conf.min()), float(rows.conf.max())) if len(rows.conf) else (0, 0)
-    how = "" if score_map.kind == "probability" else (
-        f" (logistic, centre {score_map.centre:g}, width {score_map.width:g})"
-    )
-    console.print(
-        f"detect: imported {table.num_rows} public detections from {path}; scores "
-        f"{low:g}…{high:g} read as {score_map.name}{how}"
-        + (" [--det-score auto]" if config.det_score == "auto" else ""),
-        highlight=False,
-    )
-    return table
+
+    def write() -> None:
+        keep = (rows.frame >= first) & (rows.frame <= last)
+        frame = rows.frame[keep]
+        order = np.argsort(frame, kind="stable")
+        frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
+        det = np.zeros(len(frame), np.int32)
+        if len(frame):
+            starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]
+            det = np.arange(len(frame)) - np.repeat(starts, np.diff(np.r_[starts, len(frame)]))
+        xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
+        table = pa.table(
+            {
+                "frame": frame.astype(np.int32),
+                "det": det.astype(np.int32),
+                "x1": xyxy[:, 0],
+                "y1": xyxy[:, 1],
+                "x2": xyxy[:, 2],
+                "y2": xyxy[:, 3],
+                "score": conf,
+                "cls": np.full(len(frame), -1, np.int32),
+            }
+        ).cast(DETECTIONS)
+        write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
+        run_dir.record(
+            STAGE,
+            {**entry, "key": key, "complete": True, "frames": [first, last],
+             "rows": table.num_rows},
+        )  # fmt: skip
+        low, high = (float(rows.conf.min()), float(rows.conf.max())) if len(rows.conf) else (0, 0)
+        how = "" if score_map.kind == "probability" else (
+            f" (logistic, centre {score_map.centre:g}, width {score_map.width:g})"
+        )
+        console.print(
+            f"detect: imported {table.num_rows} public detections from {path}; scores "
+            f"{low:g}…{high:g} read as {score_map.name}{how}"
+            + (" [--det-score auto]" if config.det_score == "auto" else ""),
+            highlight=False,
+        )
+
+    return TableJob(STAGE, key, write)
 
 
 def recorded_score_map(run_dir: RunDir, table: pa.Table) -> ScoreMap:
