@@ -93,13 +93,14 @@ class _State:
     def spec(self) -> StageRun:
         return self.lane.job.spec
 
-    def ready(self, final: bool) -> int:
-        """How many buffered frames to process now (0: wait for more frames or for readers)."""
+    def full(self, final: bool) -> int:
+        """How many buffered frames make the next batch (0: wait for more frames)."""
         count = min(self.spec.batch, len(self.buffer))
-        if count == 0 or (count < self.spec.batch and not final):
-            return 0
-        upto = self.buffer[count - 1][0]
-        return count if all(other.done >= upto for other in self.waits_for) else 0
+        return count if count == self.spec.batch or final else 0
+
+    def reads_done(self, upto: int) -> bool:
+        """Whether every lane this one reads has processed frames up to `upto`."""
+        return all(other.done >= upto for other in self.waits_for)
 
     def run_batch(self, count: int) -> None:
         started = time.perf_counter()
@@ -156,38 +157,118 @@ def run_pass(
     return {name: _commit(run_dir, source, state, shared) for name, state in states.items()}
 
 
+@dataclass
+class _Shared:
+    """What the lanes' threads share: a condition signalled after every batch, and stopping."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    stop: threading.Event = field(default_factory=threading.Event)
+    failures: list[BaseException] = field(default_factory=list)
+
+    def fail(self, exc: BaseException) -> None:
+        self.failures.append(exc)
+        self.stop.set()
+
+    def put(self, inbox: queue.Queue, item: object) -> bool:
+        """Put `item` in a bounded queue, giving up (False) once the pass is stopping."""
+        while not self.stop.is_set():
+            try:
+                inbox.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, inbox: queue.Queue) -> object | None:
+        """The next item of a queue, or None once the pass is stopping."""
+        while not self.stop.is_set():
+            try:
+                return inbox.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return None
+
+
 def _feed(source: FrameSource, states: list[_State], start: int, last: int) -> float:
-    """Hand every decoded frame to the lanes that need it; returns seconds spent waiting."""
+    """Hand every decoded frame to the lanes that need it; returns seconds spent waiting.
+
+    Each lane works on a thread of its own, so on a multi-core machine detection, embedding
+    and camera motion run at the same time (the models and OpenCV release the GIL). A lane's
+    queue holds a little more than the largest batch, so a lane waiting for another one's
+    frames never stops the frames that one needs.
+    """
     tasks = [
         (s.spec.stage, s.spec.last - s.spec.first + 1, s.start - s.spec.first) for s in states
     ]
+    room = max(s.spec.batch for s in states) + DECODE_AHEAD
+    inboxes = [queue.Queue(maxsize=room) for _ in states]
+    shared = _Shared()
     waited = 0.0
     with progress_bars(tasks) as advances:
-        if start <= last:
-            with closing(_decoded(source, start, last)) as frames:
-                while True:
-                    before = time.perf_counter()
-                    item = next(frames, None)
-                    waited += time.perf_counter() - before
-                    if item is None:
-                        break
-                    number, _ = item
-                    for state in states:
-                        if state.start <= number <= state.spec.last:
-                            state.buffer.append(item)
-                    _drain(states, advances, final=False)
-        _drain(states, advances, final=True)
-    for state in states:
-        state.flush()
+        workers = [
+            threading.Thread(
+                target=_work,
+                args=(state, inbox, advance, shared),
+                name=f"mot-cli-{state.spec.stage}",
+                daemon=True,
+            )
+            for state, inbox, advance in zip(states, inboxes, advances, strict=True)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            if start <= last:
+                with closing(_decoded(source, start, last)) as frames:
+                    while not shared.stop.is_set():
+                        before = time.perf_counter()
+                        item = next(frames, None)
+                        waited += time.perf_counter() - before
+                        if item is None:
+                            break
+                        for state, inbox in zip(states, inboxes, strict=True):
+                            if state.start <= item[0] <= state.spec.last:
+                                shared.put(inbox, item)
+            for inbox in inboxes:
+                shared.put(inbox, _END)
+            for worker in workers:
+                worker.join()
+        finally:
+            shared.stop.set()  # an error or interrupt here: the lanes finish their batch
+            for worker in workers:
+                worker.join()
+    if shared.failures:
+        raise shared.failures[0]
     return round(waited, 3)
 
 
-def _drain(states: list[_State], advances: list[Callable[[int], None]], final: bool) -> None:
-    """Process every batch that is full (or, at the end, every frame left) and not waiting."""
-    for state, advance in zip(states, advances, strict=True):
-        while count := state.ready(final):
-            state.run_batch(count)
-            advance(count)
+def _work(
+    state: _State, inbox: queue.Queue, advance: Callable[[int], None], shared: _Shared
+) -> None:
+    """A lane's thread: batches from its queue, each once the lanes it reads are past it."""
+    try:
+        final = False
+        while not final:
+            item = shared.get(inbox)
+            if item is None:
+                return
+            if item is _END:
+                final = True
+            else:
+                state.buffer.append(item)
+            while count := state.full(final):
+                upto = state.buffer[count - 1][0]
+                with shared.changed:
+                    while not state.reads_done(upto):
+                        if shared.stop.is_set():
+                            return
+                        shared.changed.wait(timeout=0.1)
+                state.run_batch(count)
+                advance(count)
+                with shared.changed:
+                    shared.changed.notify_all()
+        state.flush()
+    except BaseException as exc:  # raised again by the feeding thread
+        shared.fail(exc)
 
 
 def _commit(run_dir: RunDir, source: FrameSource, state: _State, shared: dict) -> pa.Table:
