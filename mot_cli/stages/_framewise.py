@@ -33,7 +33,7 @@ from mot_cli.video import FrameSource
 
 __all__ = ["BatchFn", "Lane", "StageRun", "cached", "run_framewise", "run_pass"]
 
-DECODE_AHEAD = 8
+DECODE_AHEAD = 4
 """Frames the decode thread may hold ready: enough to hide decode jitter, few enough that
 1080p frames (6 MB each) stay a small part of memory."""
 
@@ -194,13 +194,13 @@ def _feed(source: FrameSource, states: list[_State], start: int, last: int) -> f
 
     Each lane works on a thread of its own, so on a multi-core machine detection, embedding
     and camera motion run at the same time (the models and OpenCV release the GIL). A lane's
-    queue holds a little more than the largest batch, so a lane waiting for another one's
-    frames never stops the frames that one needs.
+    queue holds as many frames as the largest batch: a lane waiting for another one holds a
+    batch of its own, and that one then still gets the rest of the frames its batch needs.
     """
     tasks = [
         (s.spec.stage, s.spec.last - s.spec.first + 1, s.start - s.spec.first) for s in states
     ]
-    room = max(s.spec.batch for s in states) + DECODE_AHEAD
+    room = max(s.spec.batch for s in states)
     inboxes = [queue.Queue(maxsize=room) for _ in states]
     shared = _Shared()
     waited = 0.0
