@@ -107,11 +107,14 @@ def toy(run: Run, level: LevelConfig | None = LevelConfig(), double=DoubleConfig
     return produce(run, "double", {k: v for k, v in configs.items() if v}, stages=TOY, **kw)
 
 
-def test_due_frame_wise_stages_share_one_decode_and_readers_see_every_frame(run: Run) -> None:
-    outcome = toy(run)
+@pytest.mark.parametrize(("level_batch", "double_batch"), [(3, 5), (16, 2), (40, 40), (1, 64)])
+def test_due_frame_wise_stages_share_one_decode_and_readers_see_every_frame(
+    run: Run, level_batch: int, double_batch: int
+) -> None:
+    outcome = toy(run, LevelConfig(batch=level_batch), DoubleConfig(batch=double_batch))
     assert outcome.ran == ("level", "double") and run.source.decodes == [1]
     levels, doubles = (_levels(outcome.table(name)) for name in ("level", "double"))
-    assert sorted(doubles) == list(range(1, 41))  # batches of 3 and 5 over 40 frames
+    assert sorted(doubles) == list(range(1, 41))
     assert all(doubles[f] == 2 * levels[f] for f in levels)
     entry = outcome.entry("double")
     assert entry["pass"]["stages"] == ["level", "double"] and entry["frames"] == [1, 40]
