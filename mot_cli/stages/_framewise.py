@@ -15,6 +15,7 @@ of the whole pass, with `waiting_for_frames`, the part spent waiting on the deco
 
 from __future__ import annotations
 
+import ctypes
 import queue
 import threading
 import time
@@ -130,6 +131,7 @@ def run_pass(
     """
     if not lanes:
         return {}
+    _large_buffers_back_to_the_system()
     last = max(lane.job.spec.last for lane in lanes)
     states: dict[str, _State] = {}
     for lane in lanes:
@@ -340,6 +342,23 @@ def _decoded(source: FrameSource, first: int, last: int) -> Iterator[tuple[int, 
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def _large_buffers_back_to_the_system() -> None:
+    """Have glibc return every buffer of 1 MiB or more (a frame) to the system when freed.
+
+    By default glibc raises its mmap threshold to the size of the largest buffer freed; frames
+    are then cut from per-thread heaps, which threads handing frames to each other fragment:
+    on 1080p video the peak memory of a pass grew by a gigabyte over 900 frames. A fixed
+    threshold keeps it flat. Without glibc (macOS), nothing changes.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+    except (OSError, AttributeError):
+        pass
 
 
 def _last_frame(source: FrameSource, spec: StageRun, last_seen: int) -> int:
