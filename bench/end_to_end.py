@@ -8,7 +8,7 @@ measured in the same run. The machine may be shared, so the load average is prin
 figure, and the decode rate says how fast the machine was at that moment.
 
     python bench/end_to_end.py [--videos PETS09-S2L1.avi MOT16-11.mp4] [--repeats 1]
-                               [--end N] [--src DIR] [--set name=value ...]
+                               [--end N] [--src DIR] [--keep DIR] [--set=--no-cmc ...]
 
 `--src DIR` measures another checkout of mot-cli (e.g. an export of main, for a before/after
 on the same machine at the same time); `--end N` stops at frame N for a quick look.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,15 +91,22 @@ def decode_fps(video: Path, end: int | None, src: Path) -> tuple[int, float, flo
 
 
 def track_once(
-    video: Path, end: int | None, src: Path, settings: list[str]
+    video: Path, end: int | None, src: Path, settings: list[str], keep: Path | None
 ) -> tuple[Measured, dict]:
-    """`mot-cli track VIDEO` in a fresh cache folder; returns the run and its manifest."""
+    """`mot-cli track VIDEO` in a fresh cache folder; returns the run and its manifest.
+
+    With `keep`, the run folder is moved there afterwards (to compare outputs of two checkouts).
+    """
     with tempfile.TemporaryDirectory(prefix="mot-cli-e2e-") as cache:
         args = [sys.executable, "-m", "mot_cli", "track", str(video), "--cache-dir", cache]
         args += [*(["--end", str(end)] if end else []), *settings]
         measured = run_child(args, src)
         (manifest_path,) = Path(cache).glob("*/manifest.json")
         manifest = json.loads(manifest_path.read_text())
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(keep / manifest_path.parent.name, ignore_errors=True)
+            shutil.move(manifest_path.parent, keep / manifest_path.parent.name)
     return measured, manifest
 
 
@@ -120,6 +128,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--end", type=int, default=None, help="last frame (default: all)")
     parser.add_argument("--src", type=Path, default=REPO, help="mot-cli checkout to measure")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="move each run folder here afterwards (default: deleted)")
     parser.add_argument("--set", dest="settings", nargs="*", default=[],
                         help="extra `mot-cli track` options, e.g. --set=--no-cmc")  # fmt: skip
     args = parser.parse_args()
@@ -131,7 +141,7 @@ def main() -> None:
             sys.exit(f"needs {video}")
         for _ in range(args.repeats):
             frames, decode, decode_load = decode_fps(video, args.end, args.src)
-            measured, manifest = track_once(video, args.end, args.src, args.settings)
+            measured, manifest = track_once(video, args.end, args.src, args.settings, args.keep)
             fps = frames / measured.wall
             rows.append((video.stem, fps, decode, measured))
             print(
