@@ -2,8 +2,10 @@
 
 Detect, embed and camera motion each used to decode the whole video again (on 1080p video,
 decoding is a large share of a run). Here the stages due in one run ("lanes") share a single
-decode: a thread decodes a few frames ahead into a bounded queue while the lanes work, and
-each frame goes to every lane that still needs it. Each lane keeps its own batch size, writes
+decode: a thread decodes a few frames ahead into a bounded queue, and each frame goes to every
+lane that still needs it. Each lane works on a thread of its own, so the stages overlap with
+each other and with decoding (the models and OpenCV release the GIL), while bounded queues
+keep only a few dozen frames in memory. Each lane keeps its own batch size, writes
 its own chunks of `flush_frames` frames and resumes from its own last chunk, so what a lane
 writes is what it would write alone. A lane that reads another lane's rows (embed reads the
 detections) is handed a batch only once that lane has processed every frame of it.
