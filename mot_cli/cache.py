@@ -111,8 +111,19 @@ def write_table(path: Path, table: pa.Table, *, stage: str, key: str) -> None:
 
 def read_table(path: Path, *, stage: str, key: str | None, schema: pa.Schema | None) -> pa.Table:
     """Read a cache file, refusing a truncated, foreign or mismatched one with a one-line error."""
+    table = _readable(path, stage, pq.read_table)
+    _check_stamp(path, table.schema, stage=stage, key=key, schema=schema)
+    return table
+
+
+def check_table(path: Path, *, stage: str, key: str | None) -> None:
+    """Refuse a truncated or foreign cache file as `read_table` would, reading only its footer."""
+    _check_stamp(path, _readable(path, stage, pq.read_schema), stage=stage, key=key, schema=None)
+
+
+def _readable(path: Path, stage: str, read: Callable[[Path], Any]) -> Any:
     try:
-        table = pq.read_table(path)
+        return read(path)
     except FileNotFoundError:
         raise MotCliError(f"{path}: cache file is missing; re-run the {stage} stage") from None
     except (pa.ArrowException, OSError) as exc:
@@ -120,7 +131,12 @@ def read_table(path: Path, *, stage: str, key: str | None, schema: pa.Schema | N
         raise MotCliError(
             f"{path}: cache file is truncated or not Parquet ({reason}); re-run with --force"
         ) from None
-    metadata = table.schema.metadata or {}
+
+
+def _check_stamp(
+    path: Path, found: pa.Schema, *, stage: str, key: str | None, schema: pa.Schema | None
+) -> None:
+    metadata = found.metadata or {}
     found_stage = metadata.get(STAGE_METADATA, b"").decode()
     found_key = metadata.get(KEY_METADATA, b"").decode()
     if found_stage != stage or (key is not None and found_key != key):
@@ -128,11 +144,8 @@ def read_table(path: Path, *, stage: str, key: str | None, schema: pa.Schema | N
             f"{path}: cache was written by another run, version or config "
             f"(stage {found_stage or '?'}, key {found_key or '?'}); re-run with --force"
         )
-    if schema is not None:
-        wanted = schema.remove_metadata()
-        if not table.schema.remove_metadata().equals(wanted):
-            raise MotCliError(f"{path}: cache columns do not match mot-cli's {stage} schema")
-    return table
+    if schema is not None and not found.remove_metadata().equals(schema.remove_metadata()):
+        raise MotCliError(f"{path}: cache columns do not match mot-cli's {stage} schema")
 
 
 def _lock_timeout() -> float:
@@ -306,6 +319,19 @@ class RunDir:
         if not entry or not entry.get("complete") or "frames" not in entry:
             return None
         first, last = entry["frames"]
+        return first, last
+
+    def covered(self, frames: tuple[int, int], stages: list[str]) -> tuple[int, int]:
+        """Frames `first..last` cut to what every one of `stages` really covered.
+
+        Fewer when a video ended early; a stage whose recorded range starts elsewhere (another
+        frame range) does not cut it.
+        """
+        first, last = frames
+        for stage in stages:
+            recorded = self.recorded_frames(stage)
+            if recorded is not None and recorded[0] == first:
+                last = min(last, recorded[1])
         return first, last
 
     def read_completed(

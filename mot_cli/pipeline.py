@@ -1,21 +1,37 @@
-"""Opening a run (source + run folder + frame range) and chaining the stages `track` needs.
+"""Opening a run (source + run folder + frame range), and the stage graph every command asks.
 
 Opening a run is where every command meets the run folder, so its safety lives here: the run
 name is one folder name, the folder is locked for this process (a second one waits), what a
 killed run left is finished or cleaned, and a folder of another source is refused.
+
+The stage graph is one table, `STAGES`: each row names a cache, its config type, the caches
+it reads and the `plan` function of its module (mot_cli/stages/). `produce(run, target,
+configs)` walks the rows the target needs, chains each stage's key from the keys of what it
+reads, and runs exactly the stages whose cache is missing or stale, in order. Frame-wise
+stages that are due together share one decode pass of the video (stages/_framewise.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from mot_cli.cache import RunDir
-from mot_cli.errors import MotCliError
+import pyarrow as pa
+
+from mot_cli.cache import RunDir, check_table
+from mot_cli.errors import ModelNotFoundError, MotCliError
 from mot_cli.files import prepare_folder
 from mot_cli.progress import console
 from mot_cli.scope import at_command_end
+from mot_cli.stages import camera_motion, detect, embed, track
+from mot_cli.stages._framewise import Lane, run_pass
+from mot_cli.stages._job import FramewiseJob, Job, StageInputs, TableJob
+from mot_cli.stages.camera_motion import CameraMotionConfig
+from mot_cli.stages.detect import DetectConfig
+from mot_cli.stages.embed import EmbedConfig
+from mot_cli.tracking import TrackerConfig
 from mot_cli.video import FrameRange, FrameSource, open_source
 
 
@@ -43,12 +59,7 @@ class Run:
         Tracking covers what the detections stage covered: imported detections (det.txt) are
         not cut short by a later stage that found the video truncated.
         """
-        last = self.last
-        for stage in stages:
-            recorded = self.run_dir.recorded_frames(stage)
-            if recorded is not None and recorded[0] == self.first:
-                last = min(last, recorded[1])
-        return self.first, last
+        return self.run_dir.covered(self.frames, list(stages))
 
     def close(self) -> None:
         """Release the run folder's lock (a command does this itself when it ends)."""
@@ -107,3 +118,224 @@ def open_run(
     if at_command_end(release):
         release = None
     return Run(source, run_dir, name, first, last, release)
+
+
+# ------------------------------------------------------------------------------ stage graph
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of the stage graph.
+
+    `name`: the cache it writes (`<name>.parquet`, its manifest entry). `config`: its frozen
+    config type. `reads`: caches it always reads. `plan`: its module's `plan(inputs, config)`.
+    `cues`: caches it reads only when they are asked for (a config given), e.g. appearance.
+    `per_frame`: how frame-wise readers see its rows (frame -> value), if they may.
+    `after_inputs`: it reads its inputs' finished tables, so it is planned only after they are
+    complete (it cannot share a decode pass with them). `command`: the command that makes it.
+    """
+
+    name: str
+    config: type
+    reads: tuple[str, ...]
+    plan: Callable[[StageInputs, Any], Job]
+    cues: tuple[str, ...] = ()
+    per_frame: Callable[[pa.Table], Mapping[int, Any]] | None = None
+    after_inputs: bool = False
+    command: str = "track"
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("detections", DetectConfig, (), detect.plan, per_frame=detect.frame_detections,
+          command="detect"),
+    Stage("embeddings", EmbedConfig, ("detections",), embed.plan, command="embed"),
+    Stage("camera_motion", CameraMotionConfig, (), camera_motion.plan),
+    Stage("tracks", TrackerConfig, ("detections",), track.plan,
+          cues=("embeddings", "camera_motion"), after_inputs=True),
+)  # fmt: skip
+"""Every stage; adding one is a module with `plan` and `STAGE` plus one row here."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `produce` did: the key of every stage used, and which stages were computed."""
+
+    run_dir: RunDir
+    keys: dict[str, str]
+    ran: tuple[str, ...]
+
+    def entry(self, stage: str) -> dict:
+        """The manifest entry of a stage used."""
+        return self.run_dir.entry(stage) or {}
+
+    def table(self, stage: str, schema: pa.Schema | None = None) -> pa.Table:
+        """A stage's finished table (checked against the key it was used with)."""
+        table = self.run_dir.read_completed(stage, schema, self.keys[stage])
+        if table is None:
+            raise MotCliError(f"{self.run_dir.file(stage)}: no finished {stage} cache")
+        return table
+
+
+def produce(
+    run: Run,
+    target: str,
+    configs: Mapping[str, object],
+    *,
+    force: bool = False,
+    optional: Mapping[str, str] | None = None,
+    stages: tuple[Stage, ...] = STAGES,
+) -> Outcome:
+    """Make `target`'s cache fresh, running exactly the missing or stale stages it needs.
+
+    `configs` maps stage names to configs. A stage the target reads that has no config is
+    taken from its cache as it is (an error when there is none); a cue without a config is
+    off. `optional` maps stages to the cue they give (`{"embeddings": "appearance"}`): when
+    their model weights cannot be found, the cue is turned off with a warning instead of an
+    error. `force` recomputes every stage that has a config.
+    """
+    rows = {stage.name: stage for stage in stages}
+    order = _order(target, configs, rows)
+    graph = _Graph(run, rows, configs, force, dict(optional or {}), order)
+    for stage in order:
+        graph.visit(stage)
+    graph.flush()
+    return Outcome(run.run_dir, graph.keys, tuple(graph.ran))
+
+
+def _order(target: str, configs: Mapping[str, object], rows: dict[str, Stage]) -> list[Stage]:
+    """The stages `target` needs, each after those it reads (depth first, reads in order)."""
+    unknown = sorted({target, *configs} - set(rows))
+    if unknown:
+        raise ValueError(f"unknown stage {unknown[0]!r}; valid names: {', '.join(rows)}")
+    order: list[Stage] = []
+
+    def visit(name: str) -> None:
+        stage = rows[name]
+        if stage in order:
+            return
+        config = configs.get(name)
+        if config is not None:
+            if not isinstance(config, stage.config):
+                raise TypeError(
+                    f"stage {name!r} takes a {stage.config.__name__}, got {type(config).__name__}"
+                )
+            for read in stage.reads + tuple(c for c in stage.cues if configs.get(c) is not None):
+                visit(read)
+        order.append(stage)
+
+    visit(target)
+    return order
+
+
+@dataclass
+class _Graph:
+    """The walk of `produce`: keys so far, the frame-wise stages waiting for their pass."""
+
+    run: Run
+    rows: dict[str, Stage]
+    configs: Mapping[str, object]
+    force: bool
+    optional: dict[str, str]
+    order: list[Stage]
+    keys: dict[str, str] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+    lanes: list[Lane] = field(default_factory=list)
+    views: dict[str, dict[int, Any]] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> RunDir:
+        return self.run.run_dir
+
+    @property
+    def waiting(self) -> set[str]:
+        return {lane.job.stage for lane in self.lanes}
+
+    def visit(self, stage: Stage) -> None:
+        config = self.configs.get(stage.name)
+        if config is None:
+            self.keys[stage.name] = self._cached_key(stage)
+            return
+        missing = [r for r in stage.reads if r not in self.keys]
+        if missing:
+            raise MotCliError(f"{stage.name} needs {missing[0]}, which is off")
+        reads = [r for r in stage.reads + stage.cues if r in self.keys]
+        if stage.after_inputs and self.waiting & set(reads):
+            self.flush()
+        views = {} if stage.after_inputs else {r: self._view(r) for r in reads}
+        inputs = StageInputs(
+            self.run.source, self.run_dir, self.run.name, self.run.frames,
+            {r: self.keys[r] for r in reads},
+            {r: view for r, view in views.items() if view is not None},
+        )  # fmt: skip
+        try:
+            job = stage.plan(inputs, config)
+        except ModelNotFoundError as exc:
+            if stage.name not in self.optional:
+                raise
+            cue = self.optional[stage.name]
+            console.print(f"[yellow]warning:[/] {cue} off: {exc}", highlight=False)
+            return
+        self.keys[stage.name] = job.key
+        always = isinstance(job, TableJob) and job.always
+        if not (self.force or always) and self.run_dir.completed_key(stage.name) == job.key:
+            check_table(self.run_dir.file(stage.name), stage=stage.name, key=job.key)
+            console.print(f"{stage.name}: cache up to date ({self.run_dir.file(stage.name)})")
+        elif isinstance(job, FramewiseJob):
+            self._wait(stage, job, reads)
+        else:
+            if self.waiting & set(reads):
+                self.flush()
+            job.run()
+            self.ran.append(stage.name)
+
+    def flush(self) -> None:
+        """Run the frame-wise stages waiting, together, in one decode pass."""
+        if self.lanes:
+            run_pass(self.run_dir, self.run.source, self.lanes, self.force)
+            self.ran.extend(lane.job.stage for lane in self.lanes)
+            self.lanes = []
+
+    def _wait(self, stage: Stage, job: FramewiseJob, reads: list[str]) -> None:
+        publish = None
+        if stage.per_frame is not None and self._read_per_frame(stage.name):
+            publish = _publisher(self.views.setdefault(stage.name, {}), stage.per_frame)
+        waits_for = tuple(r for r in reads if r in self.waiting)
+        self.lanes.append(Lane(job, waits_for, publish))
+
+    def _read_per_frame(self, name: str) -> bool:
+        """Whether a frame-wise stage of this walk reads `name`."""
+        return any(
+            name in stage.reads + stage.cues and not stage.after_inputs
+            for stage in self.order
+            if self.configs.get(stage.name) is not None
+        )
+
+    def _view(self, name: str) -> dict[int, Any] | None:
+        """`name`'s rows by frame for a frame-wise reader (filled as it runs, when waiting)."""
+        per_frame = self.rows[name].per_frame
+        if per_frame is None:
+            return None
+        if name not in self.views:
+            table = self.run_dir.read_completed(name, None, self.keys[name])
+            if table is None:
+                raise MotCliError(f"{self.run_dir.file(name)}: no finished {name} cache")
+            self.views[name] = dict(per_frame(table))
+        return self.views[name]
+
+    def _cached_key(self, stage: Stage) -> str:
+        key = self.run_dir.completed_key(stage.name)
+        if key is None:
+            how = f"`mot-cli {stage.command}` first"
+            if stage.command != "track":
+                how += " (or `mot-cli track`, which runs every stage)"
+            raise MotCliError(f"{self.run_dir.file(stage.name)}: no {stage.name} cache; run {how}")
+        return key
+
+
+def _publisher(
+    view: dict[int, Any], per_frame: Callable[[pa.Table], Mapping[int, Any]]
+) -> Callable[[pa.Table], None]:
+    def publish(table: pa.Table) -> None:
+        view.update(per_frame(table))
+
+    return publish

@@ -1,4 +1,4 @@
-"""A rich progress bar on stderr for long stages, shared so every stage looks the same."""
+"""Rich progress bars on stderr for long stages, shared so every stage looks the same."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ console = Console(stderr=True)
 
 
 class RateColumn(ProgressColumn):
-    """Frames per second over rich's recent window (blank until two updates have arrived)."""
+    """Frames per second of this run's own frames (a resumed run's cached ones not counted;
+    blank until two updates have arrived)."""
 
     def render(self, task: Task) -> Text:
         speed = task.speed
@@ -32,6 +33,15 @@ class RateColumn(ProgressColumn):
 @contextmanager
 def progress_bar(description: str, total: int, done: int = 0) -> Iterator[Callable[[int], None]]:
     """Yield `advance(n)`; frames already done (a resumed run) start the bar part-filled."""
+    with progress_bars([(description, total, done)]) as (advance,):
+        yield advance
+
+
+@contextmanager
+def progress_bars(
+    tasks: list[tuple[str, int, int]],
+) -> Iterator[list[Callable[[int], None]]]:
+    """One bar per `(description, total, done)`, drawn together (stages sharing a decode)."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -43,8 +53,8 @@ def progress_bar(description: str, total: int, done: int = 0) -> Iterator[Callab
         console=console,
         transient=False,
     ) as progress:
-        task = progress.add_task(description, total=total, completed=done)
-        yield lambda n: progress.advance(task, n)
+        ids = [progress.add_task(name, total=total, completed=done) for name, total, done in tasks]
+        yield [lambda n, task=task: progress.advance(task, n) for task in ids]
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from mot_cli.depth.maps import decode_map, encode_map, map_shape, upsample
 from mot_cli.depth.pseudo import GroundPlane, fit_ground_plane, pseudo_map
 from mot_cli.depth.stats import region_stats
 from mot_cli.errors import MotCliError
-from mot_cli.pipeline import open_run
+from mot_cli.pipeline import open_run, produce
 from mot_cli.schema import DEPTH, DEPTH_MAPS
 from mot_cli.stages import depth, detect, segment
 from mot_cli.stages.depth import DepthConfig
@@ -87,7 +87,9 @@ def test_pseudo_map_paints_nearer_people_over_farther_ones() -> None:
 @pytest.fixture
 def detected(tmp_path: Path, small_video: Path, small_det_txt: Path):
     run = open_run(small_video, tmp_path / "runs", frame_range=FrameRange(1, 3))
-    table = detect.run(run.source, run.run_dir, DetectConfig(det_txt=small_det_txt), run.frames)
+    table = produce(run, detect.STAGE, {detect.STAGE: DetectConfig(det_txt=small_det_txt)}).table(
+        detect.STAGE
+    )
     return run, detect.frame_detections(table), run.run_dir.completed_key(detect.STAGE)
 
 

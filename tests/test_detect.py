@@ -7,20 +7,27 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from mot_cli.errors import MotCliError
-from mot_cli.pipeline import open_run
+from mot_cli.pipeline import Run, open_run, produce
 from mot_cli.stages import detect
 from mot_cli.stages.detect import DetectConfig
 from mot_cli.video import FrameRange
 from tests.conftest import MODELS, MOT15, REPO, VIDEOS, need
 
 YOLO_DIR = MODELS / "yolo11n_int8_openvino_model"
+
+
+def detections(run: Run, config: DetectConfig) -> pa.Table:
+    """The detections cache for `config`, made through the stage graph as commands make it."""
+    return produce(run, detect.STAGE, {detect.STAGE: config}).table(detect.STAGE)
 
 
 def test_det_txt_import_keeps_scores_and_orders_rows(tmp_path: Path, small_video: Path) -> None:
@@ -30,7 +37,7 @@ def test_det_txt_import_keeps_scores_and_orders_rows(tmp_path: Path, small_video
         "2,-1,50,20,10,10,1.5,-1,-1,-1\n"
     )
     run = open_run(small_video, tmp_path / "runs")
-    table = detect.run(run.source, run.run_dir, DetectConfig(det_txt=det_txt), run.frames)
+    table = detections(run, DetectConfig(det_txt=det_txt))
     assert table.column("frame").to_pylist() == [1, 2, 2]
     assert table.column("det").to_pylist() == [0, 0, 1]
     assert table.column("score").to_pylist() == pytest.approx([-0.7, 55.5, 1.5])
@@ -44,14 +51,14 @@ def test_det_txt_beyond_the_video_is_refused(tmp_path: Path, small_video: Path) 
     det_txt.write_text("99,-1,10,20,30,40,1,-1,-1,-1\n")
     run = open_run(small_video, tmp_path / "runs")
     with pytest.raises(MotCliError, match=r"det\.txt:1: frame 99 is beyond the sequence length 20"):
-        detect.run(run.source, run.run_dir, DetectConfig(det_txt=det_txt), (1, 99))
+        detections(replace(run, last=99), DetectConfig(det_txt=det_txt))
 
 
 def test_public_detections_of_a_real_sequence(tmp_path: Path) -> None:
     sequence = need(MOT15 / "TUD-Campus")
     run = open_run(sequence, tmp_path)
     config = DetectConfig(det_txt=sequence / "det" / "det.txt")
-    table = detect.run(run.source, run.run_dir, config, run.frames)
+    table = detections(run, config)
     lines = (sequence / "det" / "det.txt").read_text().split()
     assert table.num_rows == len(lines)
     assert max(table.column("score").to_pylist()) > 100  # ACF's own scale, not clipped
@@ -62,18 +69,16 @@ def test_yolo_finds_people_and_the_cache_is_reused(tmp_path: Path) -> None:
     sequence = need(MOT15 / "TUD-Campus")
     run = open_run(sequence, tmp_path, frame_range=FrameRange(1, 4))
     config = DetectConfig(model="yolo11n", batch=2)
-    table = detect.run(run.source, run.run_dir, config, run.frames)
+    table = detections(run, config)
     frames = table.column("frame").to_numpy()
     assert set(frames) == {1, 2, 3, 4}
     assert np.bincount(frames)[1:].min() >= 4  # TUD-Campus frame 1 shows six pedestrians
     assert set(table.column("cls").to_pylist()) == {0}
     first_write = run.run_dir.file("detections").stat().st_mtime_ns
-    again = detect.run(run.source, run.run_dir, config, run.frames)
+    again = detections(run, config)
     assert again.equals(table)
     assert run.run_dir.file("detections").stat().st_mtime_ns == first_write
-    changed = detect.run(
-        run.source, run.run_dir, DetectConfig(model="yolo11n", confidence=0.5), run.frames
-    )
+    changed = detections(run, DetectConfig(model="yolo11n", confidence=0.5))
     assert changed.num_rows < table.num_rows  # a stale cache is recomputed, not reused
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from mot_cli.errors import MotCliError
 from mot_cli.masks import box_pixels, decode_mask
-from mot_cli.pipeline import open_run
+from mot_cli.pipeline import open_run, produce
 from mot_cli.schema import MASKS
 from mot_cli.stages import detect, segment
 from mot_cli.stages.detect import DetectConfig
@@ -28,7 +28,9 @@ from tests.conftest import MODELS, VIDEOS, need
 def detected(tmp_path: Path, small_video: Path, small_det_txt: Path):
     """The small video's run with its public-style detections cached (frames 1-4)."""
     run = open_run(small_video, tmp_path / "runs", frame_range=FrameRange(1, 4))
-    table = detect.run(run.source, run.run_dir, DetectConfig(det_txt=small_det_txt), run.frames)
+    table = produce(run, detect.STAGE, {detect.STAGE: DetectConfig(det_txt=small_det_txt)}).table(
+        detect.STAGE
+    )
     key = run.run_dir.completed_key(detect.STAGE)
     return run, detect.frame_detections(table), key
 
@@ -190,7 +192,9 @@ def test_a_segmentation_detector_gives_the_masks_in_the_same_pass(tmp_path: Path
     need(MODELS / "yolo11n-seg_int8_openvino_model")
     video = need(VIDEOS / "TUD-Campus.mp4")
     run = open_run(video, tmp_path, frame_range=FrameRange(1, 2))
-    table = detect.run(run.source, run.run_dir, DetectConfig(model="yolo11n-seg"), run.frames)
+    table = produce(run, detect.STAGE, {detect.STAGE: DetectConfig(model="yolo11n-seg")}).table(
+        detect.STAGE
+    )
     detections, key = detect.frame_detections(table), run.run_dir.completed_key(detect.STAGE)
     assert run.run_dir.completed_key(segment.STAGE) is not None  # written by the detect pass
     written = run.run_dir.file(segment.STAGE).stat().st_mtime_ns

@@ -48,5 +48,7 @@ def upstream_detections(
             key = run.run_dir.completed_key(detect.STAGE) or ""
             return detect.frame_detections(table), key
         config = _recorded_config(entry) if entry else detect.DetectConfig()
-    table = detect.run(run.source, run.run_dir, config, run.frames)
-    return detect.frame_detections(table), run.run_dir.completed_key(detect.STAGE) or ""
+    from mot_cli.pipeline import produce
+
+    outcome = produce(run, detect.STAGE, {detect.STAGE: config})
+    return detect.frame_detections(outcome.table(detect.STAGE)), outcome.keys[detect.STAGE]

@@ -68,7 +68,7 @@ def detect_command(
 
       mot-cli detect ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
     """
-    from mot_cli.pipeline import open_run
+    from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import detect
     from mot_cli.video import FrameRange
 
@@ -77,10 +77,10 @@ def detect_command(
         source, cache_dir, name, FrameRange(start, end),
         force=force, allow_missing_images=allow_missing_images,
     )  # fmt: skip
-    table = detect.run(run.source, run.run_dir, config, run.frames, force=force)
+    entry = produce(run, detect.STAGE, {detect.STAGE: config}, force=force).entry(detect.STAGE)
     first, last = run.covered([detect.STAGE])
     console.print(
-        f"detections: {table.num_rows} boxes in frames {first}-{last} → "
+        f"detections: {entry['rows']} boxes in frames {first}-{last} → "
         f"{run.run_dir.file(detect.STAGE)}",
         highlight=False,
     )

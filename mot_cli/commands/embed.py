@@ -48,10 +48,8 @@ def embed_command(
 
       MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
     """
-    from mot_cli.errors import MotCliError
-    from mot_cli.pipeline import open_run
-    from mot_cli.schema import DETECTIONS
-    from mot_cli.stages import detect, embed
+    from mot_cli.pipeline import open_run, produce
+    from mot_cli.stages import embed
     from mot_cli.video import FrameRange
 
     config = embed.EmbedConfig(
@@ -61,18 +59,10 @@ def embed_command(
         source, cache_dir, name, FrameRange(start, end),
         force=force, allow_missing_images=allow_missing_images,
     )  # fmt: skip
-    table = run.run_dir.read_completed(detect.STAGE, DETECTIONS)
-    if table is None:
-        raise MotCliError(
-            f"{run.run_dir.file(detect.STAGE)}: no detections cache; run "
-            "`mot-cli detect` first (or `mot-cli track`, which runs every stage)"
-        )
-    key = run.run_dir.completed_key(detect.STAGE)
-    detections = detect.frame_detections(table)
-    out = embed.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
-    entry = run.run_dir.load_manifest()["stages"][embed.STAGE]
+    # The detections are taken from their cache as they are (no config given for them).
+    entry = produce(run, embed.STAGE, {embed.STAGE: config}, force=force).entry(embed.STAGE)
     rate = f" ({entry['rows'] / entry['seconds']:.0f} crops/s)" if entry.get("seconds") else ""
     console.print(
-        f"embeddings: {out.num_rows} crops{rate} → {run.run_dir.file(embed.STAGE)}",
+        f"embeddings: {entry['rows']} crops{rate} → {run.run_dir.file(embed.STAGE)}",
         highlight=False,
     )

@@ -12,9 +12,7 @@ from mot_cli.commands._common import console, user_errors
 from mot_cli.commands.detect import detect_config
 
 if TYPE_CHECKING:
-    from mot_cli.detections import Detections
     from mot_cli.pipeline import Run
-    from mot_cli.stages.embed import EmbedConfig
 
 DEFAULT_REID = "osnet_x0_25_msmt17"
 
@@ -93,9 +91,8 @@ def track_command(
     """
     from mot_cli.errors import MotCliError
     from mot_cli.files import check_output, same_file, write_bytes
-    from mot_cli.pipeline import open_run
-    from mot_cli.stages import camera_motion, detect
-    from mot_cli.stages import track as track_stage
+    from mot_cli.pipeline import open_run, produce
+    from mot_cli.stages import camera_motion, track
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
     from mot_cli.video import FrameRange
@@ -109,10 +106,18 @@ def track_command(
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
-    motion_config = camera_motion.CameraMotionConfig(method=cmc_method) if cmc else None
-    det_config = detect_config(
-        detector, classes, conf, imgsz, device, batch, det_txt, det_score
-    )
+    configs: dict[str, object] = {
+        "detections": detect_config(
+            detector, classes, conf, imgsz, device, batch, det_txt, det_score
+        ),
+        track.STAGE: tracker_config,
+    }
+    if reid:
+        configs["embeddings"] = EmbedConfig(
+            model=reid_model or DEFAULT_REID, device=device, backend=reid_backend
+        )
+    if cmc:
+        configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=cmc_method)
     if output is not None:
         check_output(output, "--output", inputs=[source, det_txt])
     run = open_run(
@@ -121,38 +126,23 @@ def track_command(
     )  # fmt: skip
     if output is not None:
         _check_output_against_run(output, run)
-    table = detect.run(run.source, run.run_dir, det_config, run.frames, force=force)
-    score_map = detect.recorded_score_map(run.run_dir, table)
-    detections = detect.frame_detections(table, score_map)
-    upstream = {
-        "detections": run.run_dir.completed_key(detect.STAGE) or "",
-        "score_map": score_map.describe(),
-    }
-    if reid:
-        embed_config = EmbedConfig(
-            model=reid_model or DEFAULT_REID, device=device, backend=reid_backend
-        )
-        required = reid_model is not None
-        detections = _with_embeddings(run, detections, embed_config, required, force, upstream)
-    warps = None
-    if motion_config is not None:
-        motion = camera_motion.run(run.source, run.run_dir, motion_config, run.frames, force=force)
-        upstream["camera_motion"] = run.run_dir.completed_key(camera_motion.STAGE) or ""
-        warps = track_stage.load_warps(motion)
-    frames = run.covered([detect.STAGE])  # fewer than asked when the video ended early
-    parquet_path, text_path, ids = track_stage.run(
-        run.run_dir, run.name, frames, detections, tracker_config, warps, upstream
-    )
+    # Without --reid-model, absent default weights only turn appearance off.
+    optional = {} if reid_model is not None else {"embeddings": "appearance"}
+    outcome = produce(run, track.STAGE, configs, force=force, optional=optional)
+    entry = outcome.entry(track.STAGE)
+    first, last = entry["frames"]  # fewer than asked when the video ended early
+    text_path = run.run_dir.path / entry["mot_txt"]
     copied = output is not None and not same_file(output, text_path)
     if copied:
         write_bytes(output, text_path.read_bytes())
     console.print(
-        f"tracks: {ids} ids in frames {frames[0]}-{frames[1]} → {text_path}"
+        f"tracks: {entry['ids']} ids in frames {first}-{last} → {text_path}"
         + (f" (copied to {output})" if copied else ""),
         highlight=False,
     )
     console.print(
-        f"caches: {run.run_dir.path}/ (manifest.json, {parquet_path.name}, …)", highlight=False
+        f"caches: {run.run_dir.path}/ (manifest.json, {run.run_dir.file(track.STAGE).name}, …)",
+        highlight=False,
     )
     if render_path is not None:
         from mot_cli.outputs.render import RenderConfig, render_run
@@ -181,28 +171,3 @@ def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:
         return det_txt
     candidate = source / det_txt
     return candidate if candidate.exists() else det_txt
-
-
-def _with_embeddings(
-    run: Run,
-    detections: dict[int, Detections],
-    config: EmbedConfig,
-    required: bool,
-    force: bool,
-    upstream: dict[str, str],
-) -> dict[int, Detections]:
-    """Attach embeddings; without `required`, missing default weights only turn appearance off."""
-    from mot_cli.errors import ModelNotFoundError
-    from mot_cli.stages import embed
-
-    try:
-        table = embed.run(
-            run.source, run.run_dir, config, run.frames, detections, upstream["detections"], force
-        )
-    except ModelNotFoundError as exc:  # only absent weights turn the cue off; all else is an error
-        if required:
-            raise
-        console.print(f"[yellow]warning:[/] appearance off: {exc}", highlight=False)
-        return detections
-    upstream["embeddings"] = run.run_dir.completed_key(embed.STAGE) or ""
-    return embed.attach(detections, table)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -118,7 +119,9 @@ class ReidEncoder:
         self._takes_bgr = isinstance(model, OSNet)
         network = fuse_for_inference(model, bgr_input=True) if self._takes_bgr else model
         network = network.to(self.device, memory_format=torch.channels_last).eval()
-        self._run = _openvino_runner(network) if backend == "openvino" else network
+        self._run = (
+            _openvino_runner(network, weights_sha256) if backend == "openvino" else network
+        )
         # Normalisation folded into one multiply-add: (x / 255 - mean) / std == x * scale - shift,
         # per channel in the order the network takes them.
         order = slice(None, None, -1) if self._takes_bgr else slice(None)
@@ -198,27 +201,98 @@ class ReidEncoder:
         return out
 
 
-def _openvino_runner(network: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+_OPENVINO_BATCH = 16
+"""Crops per OpenVINO call, padded when fewer: OpenVINO's CPU plugin keeps memory for every
+input shape it has run, so calls of varying size grew a long run by a gigabyte. The model
+stays compiled for any batch: compiled for exactly this one, OpenVINO picks other kernels
+and embeddings move in the seventh decimal. (A crop's embedding does not depend on its
+batch.)"""
+
+_IR_VERSION = 1
+"""Bump when what `_openvino_runner` converts changes (fusing, input order), so cached IRs of the
+old network are not used."""
+
+
+def _openvino_runner(
+    network: nn.Module, weights_sha256: str | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """Compile ``network`` with OpenVINO for CPU, keeping float32 so caches agree with torch.
 
     OpenVINO would otherwise pick bfloat16 on CPUs that have it: faster again, but embeddings
-    then differ from torch's in the third decimal.
+    then differ from torch's in the third decimal. Converting (a trace of the network) takes
+    seconds, so the converted model of known weights is kept in the user cache and read back
+    next time (float32 weights, so the embeddings stay exactly the same).
     """
     try:
         import openvino  # heavy and optional: imported only when chosen
     except ImportError as error:
         raise MotCliError("the openvino re-ID backend needs the 'openvino' package") from error
+    core = openvino.Core()
+    cached = _cached_ir(openvino, weights_sha256)
+    converted = None
+    if cached is not None and cached.exists():
+        try:
+            converted = core.read_model(str(cached))
+        except RuntimeError:  # a damaged cache entry: convert again
+            converted = None
+    if converted is None:
+        converted = _convert(openvino, network)
+        if cached is not None:
+            _save_ir(openvino, converted, cached)
+    compiled = core.compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        pixels = images.contiguous().numpy()
+        out = np.empty((len(pixels), FEATURE_DIM), np.float32)
+        for start in range(0, len(pixels), _OPENVINO_BATCH):
+            part = pixels[start : start + _OPENVINO_BATCH]
+            count = len(part)
+            if count < _OPENVINO_BATCH:  # pad with copies of the first crop
+                part = np.concatenate([part, np.repeat(part[:1], _OPENVINO_BATCH - count, 0)])
+            out[start : start + count] = compiled(part)[0][:count]
+        return torch.from_numpy(out)
+
+    return run
+
+
+def _convert(openvino: Any, network: nn.Module) -> Any:
     example = torch.zeros((1, 3, *INPUT_SIZE), dtype=torch.float32)
     with warnings.catch_warnings():
         # OpenVINO's converter traces with torch.jit, which torch now flags as deprecated;
         # that is the converter's business, not the user's.
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
-        converted = openvino.convert_model(
+        return openvino.convert_model(
             network.cpu(), example_input=example, input=[(-1, 3, *INPUT_SIZE)]
         )
-    compiled = openvino.Core().compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
 
-    def run(images: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(compiled(images.contiguous().numpy())[0].copy())
 
-    return run
+def _cached_ir(openvino: Any, weights_sha256: str | None) -> Path | None:
+    """Where the converted network of these weights is kept (None: weights unknown)."""
+    if weights_sha256 is None:
+        return None
+    from mot_cli.models import user_cache_dir
+
+    stamp = f"{weights_sha256}|{openvino.__version__}|{torch.__version__}|{_IR_VERSION}"
+    name = hashlib.sha256(stamp.encode()).hexdigest()[:24]
+    return user_cache_dir().parent / "openvino" / f"osnet-{name}" / "model.xml"
+
+
+def _save_ir(openvino: Any, model: Any, path: Path) -> None:
+    """Save the IR (.xml + .bin) into a folder of its own, renamed into place when complete.
+
+    The cache only saves time, so a cache that cannot be written is skipped silently.
+    """
+    import shutil
+    import tempfile
+
+    folder = path.parent
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError:
+        return
+    try:
+        openvino.save_model(model, str(staging / path.name), compress_to_fp16=False)
+        os.replace(staging, folder)
+    except (OSError, RuntimeError):  # another process cached it first, or the disk refused
+        shutil.rmtree(staging, ignore_errors=True)

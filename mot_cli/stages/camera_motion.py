@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, stage_key
+from mot_cli.cache import stage_key
 from mot_cli.errors import MotCliError
 from mot_cli.schema import CAMERA_MOTION
-from mot_cli.stages._framewise import StageRun, run_framewise
+from mot_cli.stages._job import BatchFn, FramewiseJob, StageInputs, StageRun
 from mot_cli.video import FrameSource
 
 STAGE = "camera_motion"
@@ -31,22 +31,23 @@ class CameraMotionConfig:
             raise MotCliError(f"downscale must be >= 1, got {self.downscale}")
 
 
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: CameraMotionConfig,
-    frames: tuple[int, int],
-    force: bool = False,
-) -> pa.Table:
-    import cv2
-
-    from mot_cli.camera_motion import estimate_affine
-
-    first, last = frames
+def plan(inputs: StageInputs, config: CameraMotionConfig) -> FramewiseJob:
+    """The affine of every frame from the one before it (identity for the first frame)."""
+    first, last = inputs.frames
+    source = inputs.source
     key = stage_key(
         STAGE, config=asdict(config), source=source.info.fingerprint, frames=[first, last]
     )
     spec = StageRun(STAGE, key, CAMERA_MOTION, first, last, 16, {"config": asdict(config)})
+    return FramewiseJob(spec, lambda: _estimator(source, config, first))
+
+
+def _estimator(source: FrameSource, config: CameraMotionConfig, first: int) -> BatchFn:
+    """The batch function; it keeps the previous frame's grey image between batches."""
+    import cv2
+
+    from mot_cli.camera_motion import estimate_affine
+
     previous: dict[str, np.ndarray] = {}
     identity = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
 
@@ -74,4 +75,4 @@ def run(
         columns.update({f"m{i // 3}{i % 3}": pa.array(flat[:, i], pa.float32()) for i in range(6)})
         return pa.table(columns, schema=CAMERA_MOTION)
 
-    return run_framewise(run_dir, source, spec, lambda: process, force)
+    return process

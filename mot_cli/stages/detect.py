@@ -19,8 +19,7 @@ from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS
 from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
 from mot_cli.segment import FrameMasks, empty_masks
-from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
-from mot_cli.stages.segment import masks_table
+from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 from mot_cli.video import FrameSource
 
 STAGE = "detections"
@@ -163,18 +162,11 @@ def _config_entry(config: DetectConfig) -> dict:
     return entry
 
 
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: DetectConfig,
-    frames: tuple[int, int],
-    force: bool = False,
-) -> pa.Table:
-    """Detections for frames `first..last`, from the cache when its key still matches."""
-    first, last = frames
-    fingerprint = source.info.fingerprint
+def plan(inputs: StageInputs, config: DetectConfig) -> Job:
+    """Detections for the run's frames: a frame-wise YOLO job, or a det.txt import."""
     if config.det_txt is not None:
-        return _import_det_txt(source, run_dir, config, frames, force)
+        return _plan_import(inputs, config)
+    first, last = inputs.frames
     model = resolve_model(config.model)
     sha = model.sha256
     key = stage_key(
@@ -182,7 +174,7 @@ def run(
         config={k: v for k, v in _config_entry(config).items() if k != "det_score"}
         | {"model": None, "batch": None},
         model_sha256=sha,
-        source=fingerprint,
+        source=inputs.source.info.fingerprint,
         frames=[first, last],
     )
     entry = {
@@ -191,11 +183,12 @@ def run(
         "score_map": PROBABILITY.to_dict(),
     }
     spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
-
     masks: list[pa.Table] = []
     seen: list[int] = []
 
     def make_process() -> BatchFn:
+        from mot_cli.stages.segment import masks_table
+
         console.print(f"detect: {model.name} from {model.path} ({model.source})")
         detector = YoloDetector(model.path, config)
         if not detector.gives_masks:
@@ -210,10 +203,12 @@ def run(
 
         return process
 
-    table = run_framewise(run_dir, source, spec, make_process, force)
-    if masks and seen == list(range(first, last + 1)):  # not when resumed: some frames lack masks
-        _keep_masks(run_dir, source, sha, key, model.path, frames, pa.concat_tables(masks))
-    return table
+    def finish(_: pa.Table) -> None:
+        if masks and seen == list(range(first, last + 1)):  # not resumed: all frames have masks
+            _keep_masks(inputs.run_dir, inputs.source, sha, key, model.path, (first, last),
+                        pa.concat_tables(masks))  # fmt: skip
+
+    return FramewiseJob(spec, make_process, finish)
 
 
 def _keep_masks(
@@ -250,28 +245,30 @@ def _keep_masks(
     console.print(f"detect: masks from the same pass → {run_dir.file(MASKS_STAGE)}")
 
 
-def _import_det_txt(
-    source: FrameSource, run_dir: RunDir, config: DetectConfig, frames: tuple[int, int], force: bool
-) -> pa.Table:
+def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
     """Public detections (MOTChallenge det.txt) become the cache, keeping their own score scale.
 
     The score calibration (`config.det_score`, or the family the file's score range reveals)
     is recorded in the manifest, so the tracker reads every score on the probability scale.
     It is not part of the key: the cached rows keep the file's own scores, so choosing
-    another calibration re-runs only the tracker, not the stages that read the boxes.
+    another calibration re-runs only the tracker (whose key includes it), not the stages
+    that read the boxes; a fresh cache gets the new calibration recorded here. The file is
+    read and checked when planning, so a bad file fails even when the cache is fresh.
     """
     from mot_cli.formats.mot import read_mot
 
-    first, last = frames
+    first, last = inputs.frames
+    run_dir = inputs.run_dir
     path = Path(config.det_txt)
     if not path.is_file():
         raise MotCliError(f"{path}: detections file not found")
-    rows = read_mot(path, kind="det", seq_length=source.info.frames)  # rows past the end: error
+    seq_length = inputs.source.info.frames
+    rows = read_mot(path, kind="det", seq_length=seq_length)  # rows past the end: error
     score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
     key = stage_key(
         STAGE,
         config={"det_txt_sha256": file_sha256(path)},
-        source=source.info.fingerprint,
+        source=inputs.source.info.fingerprint,
         frames=[first, last],
     )
     entry = {
@@ -279,58 +276,61 @@ def _import_det_txt(
         "model": {"path": str(path), "sha256": key},
         "score_map": score_map.to_dict(),
     }
-    spec = StageRun(STAGE, key, DETECTIONS, first, last, 1, entry)
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        recorded = run_dir.entry(STAGE)
-        if recorded.get("score_map") != entry["score_map"]:
-            run_dir.record(STAGE, {**recorded, "score_map": entry["score_map"]})
-        return table
-    keep = (rows.frame >= first) & (rows.frame <= last)
-    frame = rows.frame[keep]
-    order = np.argsort(frame, kind="stable")
-    frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
-    det = np.zeros(len(frame), np.int32)
-    if len(frame):
-        starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]
-        det = np.arange(len(frame)) - np.repeat(starts, np.diff(np.r_[starts, len(frame)]))
-    xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
-    table = pa.table(
-        {
-            "frame": frame.astype(np.int32),
-            "det": det.astype(np.int32),
-            "x1": xyxy[:, 0],
-            "y1": xyxy[:, 1],
-            "x2": xyxy[:, 2],
-            "y2": xyxy[:, 3],
-            "score": conf,
-            "cls": np.full(len(frame), -1, np.int32),
-        }
-    ).cast(DETECTIONS)
-    write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-    run_dir.record(
-        STAGE,
-        {**entry, "key": key, "complete": True, "frames": [first, last], "rows": table.num_rows},
-    )
-    low, high = (float(rows.conf.min()), float(rows.conf.max())) if len(rows.conf) else (0, 0)
-    how = "" if score_map.kind == "probability" else (
-        f" (logistic, centre {score_map.centre:g}, width {score_map.width:g})"
-    )
-    console.print(
-        f"detect: imported {table.num_rows} public detections from {path}; scores "
-        f"{low:g}…{high:g} read as {score_map.name}{how}"
-        + (" [--det-score auto]" if config.det_score == "auto" else ""),
-        highlight=False,
-    )
-    return table
+    recorded = run_dir.entry(STAGE) or {}
+    if recorded.get("key") == key and recorded.get("score_map") != entry["score_map"]:
+        run_dir.record(STAGE, {**recorded, "score_map": entry["score_map"]})
+
+    def write() -> None:
+        keep = (rows.frame >= first) & (rows.frame <= last)
+        frame = rows.frame[keep]
+        order = np.argsort(frame, kind="stable")
+        frame, xywh, conf = frame[order], rows.xywh[keep][order], rows.conf[keep][order]
+        det = np.zeros(len(frame), np.int32)
+        if len(frame):
+            starts = np.r_[0, np.flatnonzero(np.diff(frame)) + 1]
+            det = np.arange(len(frame)) - np.repeat(starts, np.diff(np.r_[starts, len(frame)]))
+        xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
+        table = pa.table(
+            {
+                "frame": frame.astype(np.int32),
+                "det": det.astype(np.int32),
+                "x1": xyxy[:, 0],
+                "y1": xyxy[:, 1],
+                "x2": xyxy[:, 2],
+                "y2": xyxy[:, 3],
+                "score": conf,
+                "cls": np.full(len(frame), -1, np.int32),
+            }
+        ).cast(DETECTIONS)
+        write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
+        run_dir.record(
+            STAGE,
+            {**entry, "key": key, "complete": True, "frames": [first, last],
+             "rows": table.num_rows},
+        )  # fmt: skip
+        low, high = (float(rows.conf.min()), float(rows.conf.max())) if len(rows.conf) else (0, 0)
+        how = "" if score_map.kind == "probability" else (
+            f" (logistic, centre {score_map.centre:g}, width {score_map.width:g})"
+        )
+        console.print(
+            f"detect: imported {table.num_rows} public detections from {path}; scores "
+            f"{low:g}…{high:g} read as {score_map.name}{how}"
+            + (" [--det-score auto]" if config.det_score == "auto" else ""),
+            highlight=False,
+        )
+
+    return TableJob(STAGE, key, write)
 
 
-def recorded_score_map(run_dir: RunDir, table: pa.Table) -> ScoreMap:
+def recorded_score_map(run_dir: RunDir, table: pa.Table | None = None) -> ScoreMap:
     """The calibration recorded with the detections cache (older caches: from their range)."""
-    entry = run_dir.load_manifest().get("stages", {}).get(STAGE, {})
+    entry = run_dir.entry(STAGE) or {}
     if isinstance(entry.get("score_map"), dict):
         return ScoreMap.from_dict(entry["score_map"])
-    return infer_score_map(table.column("score").to_numpy())
+    if table is None:
+        table = run_dir.read_completed(STAGE, DETECTIONS)
+    scores = table.column("score").to_numpy() if table is not None else np.zeros(0)
+    return infer_score_map(scores)
 
 
 def frame_detections(

@@ -7,15 +7,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, stage_key
+from mot_cli.cache import stage_key
 from mot_cli.detections import Detections, rows_by_frame
 from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console
 from mot_cli.schema import embeddings_schema
-from mot_cli.stages._framewise import BatchFn, StageRun, run_framewise
-from mot_cli.video import FrameSource
+from mot_cli.stages._job import BatchFn, FramewiseJob, StageInputs, StageRun
 
 STAGE = "embeddings"
 EMBEDDING_DIM = 512
@@ -73,26 +72,19 @@ def embeddings_table(frames: list[int], embeddings: list[np.ndarray]) -> pa.Tabl
     )
 
 
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: EmbedConfig,
-    frames: tuple[int, int],
-    detections: dict[int, Detections],
-    detections_key: str,
-    force: bool = False,
-) -> pa.Table:
+def plan(inputs: StageInputs, config: EmbedConfig) -> FramewiseJob:
     """Embeddings aligned row for row with detections.parquet (frame, det)."""
-    first, last = frames
+    first, last = inputs.frames
     model = resolve_model(config.model)
     sha = model.sha256
     backend = config.resolved_backend()
+    detections_key = inputs.keys["detections"]
     key = stage_key(
         STAGE,
         config=asdict(config) | {"batch": None, "device": None, "backend": backend},
         model_sha256=sha,
         upstream=detections_key,
-        source=source.info.fingerprint,
+        source=inputs.source.info.fingerprint,
         frames=[first, last],
     )
     entry = {
@@ -102,6 +94,7 @@ def run(
     }
     schema = embeddings_schema(EMBEDDING_DIM)
     spec = StageRun(STAGE, key, schema, first, last, config.batch, entry)
+    detections = inputs.detections  # filled frame by frame when detect shares the pass
     empty = np.zeros((0, 4), np.float32)
 
     def make_process() -> BatchFn:
@@ -118,7 +111,7 @@ def run(
 
         return process
 
-    return run_framewise(run_dir, source, spec, make_process, force)
+    return FramewiseJob(spec, make_process)
 
 
 def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:

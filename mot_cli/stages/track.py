@@ -7,7 +7,6 @@ takes seconds.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -16,21 +15,48 @@ from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
 from mot_cli.schema import TRACKS
+from mot_cli.stages._job import StageInputs, TableJob
 from mot_cli.tracking import TrackerConfig, TrackTable, track_sequence
 
 STAGE = "tracks"
 
 
-def run(
+def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
+    """Track the frames detection covered, reading the finished caches in `inputs.keys`.
+
+    Appearance and camera motion are used when their caches are among the inputs. The job
+    always runs: replay takes seconds, and a key cannot see a change in the tracker's code.
+    """
+    from mot_cli.stages import detect
+
+    frames = inputs.run_dir.covered(inputs.frames, [detect.STAGE])
+    # the scores' calibration is the detections' but not in their key (mot_cli/scores.py)
+    score_map = detect.recorded_score_map(inputs.run_dir)
+    upstream = dict(inputs.keys) | {"score_map": score_map.describe()}
+    key = stage_key(STAGE, config=config.to_dict(), upstream=upstream, frames=list(frames))
+
+    def work() -> None:
+        detections, warps = cached_inputs(
+            inputs.run_dir,
+            appearance="embeddings" in upstream,
+            camera_motion="camera_motion" in upstream,
+        )
+        write(inputs.run_dir, inputs.name, frames, detections, config, warps, upstream, key)
+
+    return TableJob(STAGE, key, work, always=True)
+
+
+def write(
     run_dir: RunDir,
     name: str,
     frames: tuple[int, int],
     detections: dict[int, Detections],
     config: TrackerConfig,
-    warps: dict[int, np.ndarray] | None = None,
-    upstream: dict[str, str] | None = None,
-) -> tuple[Path, Path, int]:
-    """Track frames `first..last`; returns (tracks.parquet, <name>.txt, number of ids).
+    warps: dict[int, np.ndarray] | None,
+    upstream: dict[str, str],
+    key: str,
+) -> None:
+    """Track frames `first..last` and commit tracks.parquet, <name>.txt (and MOTS text).
 
     The Parquet file, the text file (and the MOTS text when the run has masks) and the
     manifest entry are committed together (`RunDir.commit`): a kill leaves the previous
@@ -44,7 +70,6 @@ def run(
     first, last = frames
     started = time.perf_counter()
     tracks = replay(frames, detections, config, warps, source_fps(run_dir))
-    key = stage_key(STAGE, config=config.to_dict(), upstream=upstream or {}, frames=[first, last])
     table = pa.table(
         {
             "frame": tracks.frame,
@@ -61,7 +86,7 @@ def run(
     text_path = run_dir.path / f"{name}.txt"
     text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score)
     rows = TrackRows(tracks.frame, tracks.id, tracks.xyxy, tracks.score, tracks.det)
-    mots = run_mots_rows(run_dir, name, rows, (upstream or {}).get("detections"))
+    mots = run_mots_rows(run_dir, name, rows, upstream.get("detections"))
     writers = {
         parquet_path.name: lambda path: write_parquet(path, table, stage=STAGE, key=key),
         text_path.name: lambda path: path.write_bytes(text.encode("utf-8")),
@@ -69,17 +94,16 @@ def run(
     if mots is not None:
         mots_text = format_mots(mots)
         writers[mots.path.name] = lambda path: path.write_bytes(mots_text.encode("utf-8"))
-    ids = len(np.unique(tracks.id))
     run_dir.commit(
         STAGE,
         {
             "key": key,
             "complete": True,
             "config": config.to_dict(),
-            "upstream": upstream or {},
+            "upstream": upstream,
             "frames": [first, last],
             "rows": table.num_rows,
-            "ids": ids,
+            "ids": len(np.unique(tracks.id)),
             "mot_txt": text_path.name,
             **({"mots_txt": mots.path.name} if mots is not None else {}),
             "seconds": round(time.perf_counter() - started, 3),
@@ -88,7 +112,6 @@ def run(
     )
     if mots is None:  # a MOTS file of an earlier result describes other tracks
         mots_path(run_dir, name).unlink(missing_ok=True)
-    return parquet_path, text_path, ids
 
 
 def replay(
