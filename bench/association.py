@@ -189,8 +189,10 @@ def report(source: str, sequences, timing: dict, results: dict, cv: dict | None)
             print(f"ours - best peer ({best}): {gap:+.2f} HOTA")
         if cv and name in cv.get(source, {}):
             row = cv[source][name]
+            how = ("each sequence with the settings picked without it" if name == "COMBINED"
+                   else f"settings picked without {name}")
             print(f"ours left-out (CV): HOTA {row['left_out']:.2f} vs in-sample "
-                  f"{row['in_sample']:.2f} (settings picked without {name})")
+                  f"{row['in_sample']:.2f} ({how})")
     if len(results) > 1:
         print(f"\nours >= best peer on {wins} of {len(sequences)} sequences ({label})")
 
