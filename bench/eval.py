@@ -1,9 +1,14 @@
-"""Whole-process time of `mot-cli eval` for one tracker on the three MOT15 dev sequences.
+"""Whole-process time of `mot-cli eval`: against TrackEval on its reference outputs, and on the
+five dev sequences.
 
 Runs `python -m mot_cli eval ../shared/datasets/MOT15-train <tracker> --benchmark MOT15` several
-times as a user would (fresh interpreter each time: imports included) and prints the median.
+times as a user would (fresh interpreter each time: imports included) and prints the median,
+for a tracker of ../shared/metrics-reference (the three sequences TrackEval's numbers cover).
 When a Python with TrackEval is available, the same work done by TrackEval (HOTA, CLEAR and
-Identity on the same files, results printed, no files written) is timed the same way.
+Identity on the same files, results printed, no files written) is timed the same way. Then it
+times `mot-cli eval` of our tracker's output on the whole dev set (bench/_common.py: one call
+per split, each under its benchmark's rules), as bench/association.py leaves it in
+bench/.runs/yolo/trackers/ours.
 
 TrackEval is never a dependency of mot-cli; to compare, point at an interpreter that has it:
 
@@ -27,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import MOT15, REPO, SHARED, median, time_whole_process
+from bench._common import DEV_SET, MOT15, REPO, SHARED, median, time_whole_process
 
 REFERENCE = SHARED / "metrics-reference" / "MOT15-train"
 TRACKEVAL_PYTHON_ENV = "MOT_CLI_TRACKEVAL_PYTHON"
@@ -80,6 +85,9 @@ def main() -> int:
         help="Tracker folder with data/<seq>.txt for the three dev sequences.",
     )
     parser.add_argument("--repeats", type=int, default=7, help="Runs per tool (median shown).")
+    parser.add_argument("--dev-tracker", type=Path,
+                        default=REPO / "bench" / ".runs" / "yolo" / "trackers" / "ours",
+                        help="A folder of <seq>.txt for the five dev sequences.")
     args = parser.parse_args()
     if not MOT15.is_dir() or not args.tracker.is_dir():
         print(f"skipped: needs {MOT15} and {args.tracker} (the shared data beside the repo)")
@@ -95,13 +103,35 @@ def main() -> int:
     python = trackeval_python()
     if python is None:
         print(f"TrackEval     not timed: set {TRACKEVAL_PYTHON_ENV} to a Python with trackeval")
-        return 0
-    time_trackeval(python, args.tracker, repeats=1)
-    theirs = time_trackeval(python, args.tracker, repeats=args.repeats)
-    print(f"TrackEval     median {median(theirs):.3f} s over {len(theirs)} runs "
-          f"(min {min(theirs):.3f}, max {max(theirs):.3f})")  # fmt: skip
-    print(f"ratio         mot-cli / TrackEval = {median(ours) / median(theirs):.2f}")
+    else:
+        time_trackeval(python, args.tracker, repeats=1)
+        theirs = time_trackeval(python, args.tracker, repeats=args.repeats)
+        print(f"TrackEval     median {median(theirs):.3f} s over {len(theirs)} runs "
+              f"(min {min(theirs):.3f}, max {max(theirs):.3f})")  # fmt: skip
+        print(f"ratio         mot-cli / TrackEval = {median(ours) / median(theirs):.2f}")
+    _time_dev_set(args.dev_tracker, args.repeats)
     return 0
+
+
+def _time_dev_set(tracker: Path, repeats: int) -> None:
+    """`mot-cli eval` of one tracker on every dev sequence: one call per split, timed."""
+    if not all((tracker / f"{seq.name}.txt").is_file() for seq in DEV_SET):
+        print(f"dev set       not timed: needs {tracker}/<seq>.txt (run bench/association.py)")
+        return
+    import tempfile
+
+    splits = sorted({seq.split for seq in DEV_SET})
+    calls = []
+    folder = Path(tempfile.mkdtemp(prefix="mot-cli-bench-eval-"))
+    for split in splits:
+        seqmap = folder / f"{split.name}.txt"  # TrackEval's seqmap: a header, then names
+        seqmap.write_text("name\n" + "".join(f"{s.name}\n" for s in DEV_SET if s.split == split))
+        calls.append(("eval", split, tracker, "--seqmap", seqmap))
+    totals = []
+    for _ in range(repeats):
+        totals.append(sum(time_whole_process(*call, repeats=1)[0] for call in calls))
+    print(f"dev set       median {median(totals):.3f} s for {len(DEV_SET)} sequences in "
+          f"{len(calls)} calls ({', '.join(p.name for p in splits)}), tracker {tracker}")
 
 
 if __name__ == "__main__":
