@@ -63,6 +63,8 @@ def fill_caches(work: Path, source: str, sequences, settings: list[str]) -> None
                 "-o", work / source / "trackers" / "ours" / f"{seq.name}.txt"]
         if source == "public":
             args += ["--det-txt", seq.det_txt]
+        else:  # every box a peer may use (ByteTrack's low round goes down to 0.1)
+            args += ["--conf", "0.1"]
         for item in settings:
             args += ["--set", item]
         started = time.perf_counter()

@@ -39,7 +39,7 @@ def upstream_detections(
     from mot_cli.stages import detect
 
     if detector is not None or det_txt is not None:
-        config = detect_config(detector or "yolo11n", "person", 0.1, 640, "cpu", 8, det_txt)
+        config = detect_config(detector or "yolo11n", "person", 0.3, 640, "cpu", 8, det_txt)
     else:
         entry = run.run_dir.load_manifest().get("stages", {}).get(detect.STAGE) or {}
         done = entry.get("frames") or [0, -1]

@@ -54,7 +54,14 @@ Classes = Annotated[
     str, typer.Option("--classes", help="Comma-separated class names or ids to keep, or 'all'.")
 ]
 Confidence = Annotated[
-    float, typer.Option("--conf", min=0.0, max=1.0, help="Minimum detection confidence.")
+    float,
+    typer.Option(
+        "--conf",
+        min=0.0,
+        max=1.0,
+        help="Minimum detection confidence. The tracker ignores boxes at or below its "
+        "low_threshold (0.35), so weaker ones only cost time; lower both together.",
+    ),
 ]
 ImageSize = Annotated[int, typer.Option("--imgsz", help="Detector input size in pixels.")]
 Device = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:0, …")]

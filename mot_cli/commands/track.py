@@ -22,7 +22,7 @@ def track_command(
     source: opt.Source,
     detector: opt.Detector = "yolo11n",
     classes: opt.Classes = "person",
-    conf: opt.Confidence = 0.1,
+    conf: opt.Confidence = 0.3,
     imgsz: opt.ImageSize = 640,
     device: opt.Device = "cpu",
     batch: opt.Batch = 8,

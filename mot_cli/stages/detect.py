@@ -35,7 +35,7 @@ class DetectConfig:
 
     model: str = "yolo11n"
     classes: tuple[str, ...] = ("person",)
-    confidence: float = 0.1
+    confidence: float = 0.3
     image_size: int = 640
     device: str = "cpu"
     batch: int = 8
