@@ -130,7 +130,7 @@ def test_killed_detect_resumes_and_equals_an_uninterrupted_run(tmp_path: Path) -
     subprocess.run(_detect_cmd(video, clean), env=env, capture_output=True, check=True)
     resumed = pq.read_table(killed / "TUD-Campus" / "detections.parquet")
     uninterrupted = pq.read_table(clean / "TUD-Campus" / "detections.parquet")
-    assert resumed.num_rows > 400
+    assert resumed.num_rows > 300  # five or six people in each of the 60 frames
     assert resumed.replace_schema_metadata(None).equals(uninterrupted.replace_schema_metadata(None))
 
 
