@@ -200,18 +200,18 @@ def _report(result: VideoResult) -> None:
     from mot_cli.progress import console as progress_console
 
     prefix = f"[{result.name}] "
-    for line in dict.fromkeys(result.log.splitlines()):  # Ray: both tasks say "up to date"
-        progress_console.print(Text(prefix) + Text.from_ansi(line), highlight=False)
+    lines = [Text.from_ansi(line) for line in dict.fromkeys(result.log.splitlines())]
+    # (dict.fromkeys: with Ray, both tasks of a video say which caches were up to date)
     if result.status == "failed":
-        progress_console.print(
-            Text(prefix) + Text("failed: ", style="bold red") + Text(result.error or "")
-        )
+        lines.append(Text("failed: ", style="bold red") + Text(result.error or ""))
     else:
-        progress_console.print(
-            Text(prefix)
-            + Text(result.status, style="green" if result.status == "ok" else "dim")
+        style = "green" if result.status == "ok" else "dim"
+        lines.append(
+            Text(result.status, style=style)
             + Text(f": {result.frames} frames, {result.ids} ids in {result.seconds:.1f} s")
         )
+    for line in lines:
+        progress_console.print(Text(prefix) + line, highlight=False, soft_wrap=True)
 
 
 def _print_summary(results: list[VideoResult], seconds: float) -> None:
