@@ -33,7 +33,7 @@ def ray_on_loopback() -> Iterator[None]:
         patch.setenv("RAY_AUTH_MODE", "disabled")
         from mot_cli.batch import connect
 
-        disconnect = connect(cpus=2)  # ray is imported here, after its loopback setting
+        disconnect = connect(cpus=2)
         import ray
 
         try:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mot_cli.batch.work import VideoJob, VideoResult, associate, lost, perceive
@@ -62,10 +63,7 @@ def connect(address: str | None = None, *, cpus: int | None = None) -> Callable[
     started, and letting go does nothing.
     """
     if address is None:
-        # Ray binds a single-machine instance to loopback when "cluster mode" is off; it reads
-        # this when first imported (on Linux it is on by default, binding the machine's IP).
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a local run reports nothing
     try:
         import ray
     except ImportError:
@@ -79,10 +77,11 @@ def connect(address: str | None = None, *, cpus: int | None = None) -> Callable[
     common = {"log_to_driver": False, "logging_level": logging.WARNING}
     try:
         if address is None:
-            ray.init(
-                address="local", num_cpus=cpus, include_dashboard=False,
-                _node_ip_address=LOOPBACK, **common,
-            )  # fmt: skip
+            with _cluster_mode_off():
+                ray.init(
+                    address="local", num_cpus=cpus, include_dashboard=False,
+                    _node_ip_address=LOOPBACK, **common,
+                )  # fmt: skip
         else:
             ray.init(address=address, **common)
     except Exception as exc:  # ConnectionError, ValueError, RuntimeError: Ray's own words
@@ -90,6 +89,29 @@ def connect(address: str | None = None, *, cpus: int | None = None) -> Callable[
         where = f"--ray-address {address}" if address else "--ray"
         raise MotCliError(f"{where}: cannot start or reach Ray ({reason})") from None
     return ray.shutdown
+
+
+@contextmanager
+def _cluster_mode_off() -> Iterator[None]:
+    """Ray binds a single-machine instance to loopback only when its "cluster mode" is off.
+
+    On Linux it is on (the instance listens on the machine's address, and `127.0.0.1` given as
+    the node's address is replaced by it). The switch is `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER`,
+    read once when Ray is imported; it is turned off here for the start only, so a process
+    that connects to a cluster later still gives it a reachable address.
+    """
+    try:
+        from ray._private import ray_constants
+    except ImportError:  # another Ray layout: it starts as that version does
+        yield
+        return
+    before = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if before is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = before
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
