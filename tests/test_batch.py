@@ -95,8 +95,9 @@ def test_inputs_from_folders_globs_and_lists_once_each_with_unique_names(tmp_pat
 
 
 def test_the_input_whose_run_folder_it_is_keeps_the_plain_name(tmp_path: Path) -> None:
-    first, second = (write_video(tmp_path / d / "a.avi", 4) for d in ("x", "y") if
-                     (tmp_path / d).mkdir() is None)  # fmt: skip
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+    first, second = (write_video(tmp_path / folder / "a.avi", 4) for folder in ("x", "y"))
     run = tmp_path / "runs" / "a"
     run.mkdir(parents=True)
     (run / "manifest.json").write_text(json.dumps({"source": {"path": str(second.resolve())}}))

@@ -99,6 +99,7 @@ def batch_command(
     from functools import partial
 
     from mot_cli.batch import (
+        FAILED,
         RayOptions,
         VideoJob,
         connect,
@@ -154,7 +155,7 @@ def batch_command(
         else:
             results = run_serial(jobs, on_done, _announcer(len(jobs)))
     _print_summary(results, time.perf_counter() - started)
-    failed = [result for result in results if result.status == "failed"]
+    failed = [result for result in results if result.status == FAILED]
     eval_failed = not _evaluate_splits(found, results, cache_dir)
     for result in failed:
         if result.detail:
@@ -197,15 +198,16 @@ def _report(result: VideoResult) -> None:
     """One line per finished video (above the bar), after what its worker printed."""
     from rich.text import Text
 
+    from mot_cli.batch import FAILED, OK
     from mot_cli.progress import console as progress_console
 
     prefix = f"[{result.name}] "
     lines = [Text.from_ansi(line) for line in dict.fromkeys(result.log.splitlines())]
     # (dict.fromkeys: with Ray, both tasks of a video say which caches were up to date)
-    if result.status == "failed":
+    if result.status == FAILED:
         lines.append(Text("failed: ", style="bold red") + Text(result.error or ""))
     else:
-        style = "green" if result.status == "ok" else "dim"
+        style = "green" if result.status == OK else "dim"
         lines.append(
             Text(result.status, style=style)
             + Text(f": {result.frames} frames, {result.ids} ids in {result.seconds:.1f} s")
@@ -220,7 +222,9 @@ def _print_summary(results: list[VideoResult], seconds: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    styles = {"ok": "green", "up to date": "dim", "failed": "bold red"}
+    from mot_cli.batch import FAILED, OK, UP_TO_DATE
+
+    styles = {OK: "green", UP_TO_DATE: "dim", FAILED: "bold red"}
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     table.add_column("video", overflow="fold")
     table.add_column("run", overflow="fold")
@@ -242,8 +246,8 @@ def _print_summary(results: list[VideoResult], seconds: float) -> None:
     out = Console()
     out.print(table)
     out.print(
-        f"{len(results)} videos: {counts['ok']} tracked, {counts['up to date']} up to date, "
-        f"{counts['failed']} failed, in {seconds:.1f} s ({rate:.1f} videos/min)",
+        f"{len(results)} videos: {counts[OK]} tracked, {counts[UP_TO_DATE]} up to date, "
+        f"{counts[FAILED]} failed, in {seconds:.1f} s ({rate:.1f} videos/min)",
         highlight=False,
     )
 
