@@ -66,6 +66,7 @@ KEY_METADATA = b"mot_cli.key"
 STAGE_METADATA = b"mot_cli.stage"
 ENV_LOCK_TIMEOUT = "MOT_CLI_LOCK_TIMEOUT"
 ENV_STOP_AT = "MOT_CLI_TEST_STOP_AT"
+ENV_KILL_AT = "MOT_CLI_TEST_KILL_AT"
 
 FileWriter = Callable[[Path], None]
 
@@ -78,17 +79,22 @@ def stage_key(stage: str, **parts: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def stop_here(point: str) -> None:
+def stop_here(point: str, run: str | None = None) -> None:
     """Test hook: stop this process (SIGSTOP) the first time it reaches `point`.
 
     Set `MOT_CLI_TEST_STOP_AT=<point>` and a test can kill -9 the process at an exact step
     instead of guessing with timers. Points: `chunk:<stage>` (a chunk was written),
     `commit:<stage>:written` (files written, manifest not yet), `commit:<stage>:recorded`
     (manifest written, no file renamed), `commit:<stage>:renamed` (first file renamed).
+    `MOT_CLI_TEST_KILL_AT=<point>[,<point>…]` kills the process (SIGKILL) there instead, every
+    time: a batch worker that dies mid-run. Either may name one run folder, `<point>@<run>`.
     """
-    if os.environ.get(ENV_STOP_AT) == point:
+    names = {point} | ({f"{point}@{run}"} if run else set())
+    if os.environ.get(ENV_STOP_AT) in names:
         del os.environ[ENV_STOP_AT]
         os.kill(os.getpid(), signal.SIGSTOP)
+    if names & set(os.environ.get(ENV_KILL_AT, "").split(",")):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -363,7 +369,7 @@ class RunDir:
                 with writing(target):
                     write(staged[name])
             digests = {name: file_sha256(tmp) for name, tmp in staged.items()}
-            stop_here(f"commit:{stage}:written")
+            stop_here(f"commit:{stage}:written", self.path.name)
             manifest = self.load_manifest()
             manifest.setdefault("stages", {})[stage] = {
                 **entry,
@@ -375,7 +381,7 @@ class RunDir:
             for tmp in staged.values():
                 tmp.unlink(missing_ok=True)
             raise
-        stop_here(f"commit:{stage}:recorded")
+        stop_here(f"commit:{stage}:recorded", self.path.name)
         self._publish(stage)
 
     def _publish(self, stage: str) -> None:
@@ -394,7 +400,7 @@ class RunDir:
             elif not target.exists() or file_sha256(target) != entry["files"].get(name):
                 entry["complete"] = False  # its content is lost: the stage must run again
             if index == 0:
-                stop_here(f"commit:{stage}:renamed")
+                stop_here(f"commit:{stage}:renamed", self.path.name)
         entry.pop("staged", None)
         write_json(self.manifest_path, manifest)
 
@@ -476,7 +482,7 @@ class PartialStage:
             stage=self.stage,
             key=self.key,
         )
-        stop_here(f"chunk:{self.stage}")
+        stop_here(f"chunk:{self.stage}", self.folder.parent.name)
 
     def join(self, first: int, last: int) -> pa.Table:
         """The chunks of frames `first..last` as one table; a frame no chunk holds is an error."""

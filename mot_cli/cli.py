@@ -7,7 +7,7 @@ import os
 import typer
 
 from mot_cli import __version__
-from mot_cli.commands._common import ENV_DEBUG
+from mot_cli.commands.batch import batch_command
 from mot_cli.commands.depth import depth_command
 from mot_cli.commands.detect import detect_command
 from mot_cli.commands.embed import embed_command
@@ -18,6 +18,7 @@ from mot_cli.commands.segment import segment_command
 from mot_cli.commands.summary import summary_command
 from mot_cli.commands.track import track_command
 from mot_cli.commands.train_encoder import train_encoder_command
+from mot_cli.errors import ENV_DEBUG
 
 app = typer.Typer(
     name="mot-cli",
@@ -32,6 +33,7 @@ app.command("segment")(segment_command)
 app.command("depth")(depth_command)
 app.command("embed")(embed_command)
 app.command("track")(track_command)
+app.command("batch")(batch_command)
 app.command("models")(models_command)
 app.command("eval")(eval_command)
 app.command("render")(render_command)

@@ -13,7 +13,7 @@ stages that are due together share one decode pass of the video (stages/_framewi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,33 +178,48 @@ class Outcome:
 
 def produce(
     run: Run,
-    target: str,
+    target: str | Sequence[str],
     configs: Mapping[str, object],
     *,
     force: bool = False,
     optional: Mapping[str, str] | None = None,
+    trust_keys: bool = False,
     stages: tuple[Stage, ...] = STAGES,
 ) -> Outcome:
     """Make `target`'s cache fresh, running exactly the missing or stale stages it needs.
 
-    `configs` maps stage names to configs. A stage the target reads that has no config is
-    taken from its cache as it is (an error when there is none); a cue without a config is
-    off. `optional` maps stages to the cue they give (`{"embeddings": "appearance"}`): when
-    their model weights cannot be found, the cue is turned off with a warning instead of an
-    error. `force` recomputes every stage that has a config.
+    `target` may name several stages (a batch's perception task makes everything the tracks
+    read, in one decode pass). `configs` maps stage names to configs. A stage the target reads
+    that has no config is taken from its cache as it is (an error when there is none); a cue
+    without a config is off. `optional` maps stages to the cue they give
+    (`{"embeddings": "appearance"}`): when their model weights cannot be found, the cue is
+    turned off with a warning instead of an error. `force` recomputes every stage that has a
+    config. `trust_keys` skips even a stage that asks to always run (the tracker) when its key
+    matches, so a batch re-run leaves a finished run as it is.
     """
     rows = {stage.name: stage for stage in stages}
-    order = _order(target, configs, rows)
-    graph = _Graph(run, rows, configs, force, dict(optional or {}), order)
+    targets = (target,) if isinstance(target, str) else tuple(target)
+    order = _order(targets, configs, rows)
+    graph = _Graph(run, rows, configs, force, dict(optional or {}), order, trust_keys)
     for stage in order:
         graph.visit(stage)
     graph.flush()
     return Outcome(run.run_dir, graph.keys, tuple(graph.ran))
 
 
-def _order(target: str, configs: Mapping[str, object], rows: dict[str, Stage]) -> list[Stage]:
-    """The stages `target` needs, each after those it reads (depth first, reads in order)."""
-    unknown = sorted({target, *configs} - set(rows))
+def inputs_of(
+    target: str, configs: Mapping[str, object], stages: tuple[Stage, ...] = STAGES
+) -> tuple[str, ...]:
+    """The stages `target` reads with these configs (cues only when on), in the order they run."""
+    rows = {stage.name: stage for stage in stages}
+    return tuple(stage.name for stage in _order((target,), configs, rows) if stage.name != target)
+
+
+def _order(
+    targets: tuple[str, ...], configs: Mapping[str, object], rows: dict[str, Stage]
+) -> list[Stage]:
+    """The stages the targets need, each after those it reads (depth first, reads in order)."""
+    unknown = sorted({*targets, *configs} - set(rows))
     if unknown:
         raise ValueError(f"unknown stage {unknown[0]!r}; valid names: {', '.join(rows)}")
     order: list[Stage] = []
@@ -223,7 +238,8 @@ def _order(target: str, configs: Mapping[str, object], rows: dict[str, Stage]) -
                 visit(read)
         order.append(stage)
 
-    visit(target)
+    for target in targets:
+        visit(target)
     return order
 
 
@@ -237,6 +253,7 @@ class _Graph:
     force: bool
     optional: dict[str, str]
     order: list[Stage]
+    trust_keys: bool = False
     keys: dict[str, str] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
     lanes: list[Lane] = field(default_factory=list)
@@ -276,7 +293,7 @@ class _Graph:
             console.print(f"[yellow]warning:[/] {cue} off: {exc}", highlight=False)
             return
         self.keys[stage.name] = job.key
-        always = isinstance(job, TableJob) and job.always
+        always = isinstance(job, TableJob) and job.always and not self.trust_keys
         if not (self.force or always) and self.run_dir.completed_key(stage.name) == job.key:
             check_table(self.run_dir.file(stage.name), stage=stage.name, key=job.key)
             console.print(f"{stage.name}: cache up to date ({self.run_dir.file(stage.name)})")

@@ -20,6 +20,14 @@ from rich.text import Text
 
 console = Console(stderr=True)
 
+_bars = {"shown": True}
+
+
+def show_bars(shown: bool) -> None:
+    """Draw this process's progress bars, or not: batch workers draw none (several processes
+    drawing on one terminal garble it); what they print is kept and shown by the batch."""
+    _bars["shown"] = shown
+
 
 class RateColumn(ProgressColumn):
     """Frames per second of this run's own frames (a resumed run's cached ones not counted;
@@ -52,9 +60,28 @@ def progress_bars(
         TimeRemainingColumn(),
         console=console,
         transient=False,
+        disable=not _bars["shown"],
     ) as progress:
         ids = [progress.add_task(name, total=total, completed=done) for name, total, done in tasks]
         yield [lambda n, task=task: progress.advance(task, n) for task in ids]
+
+
+@contextmanager
+def count_bar(description: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """Yield `advance(n)` for a bar over `total` items (a batch's videos); stage bars drawn
+    meanwhile appear beneath it."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
 
 
 @contextmanager

@@ -35,8 +35,8 @@ def track_public(cache_dir: Path, video: Path, det_txt: Path, *extra: object):
 
 @pytest.mark.parametrize(
     "command",
-    ["detect", "segment", "depth", "embed", "train-encoder", "track", "eval", "models", "render",
-     "summary"],
+    ["detect", "segment", "depth", "embed", "train-encoder", "track", "batch", "eval", "models",
+     "render", "summary"],
 )
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from mot_cli.cache import stage_key
 from mot_cli.cli import app
 from mot_cli.errors import ModelNotFoundError, MotCliError
-from mot_cli.pipeline import STAGES, Run, Stage, open_run, produce
+from mot_cli.pipeline import STAGES, Run, Stage, inputs_of, open_run, produce
 from mot_cli.stages._job import FramewiseJob, StageInputs, StageRun
 from mot_cli.video import FrameSource
 from tests.conftest import MODELS, need, write_video
@@ -166,6 +166,17 @@ def test_an_optional_cue_without_weights_is_turned_off(run: Run, capsys) -> None
     assert "double" not in outcome.keys and outcome.ran == ("level",)
     with pytest.raises(ModelNotFoundError):
         toy(run, double=DoubleConfig(model_missing=True))
+
+
+def test_several_targets_share_one_pass_and_inputs_of_names_what_a_target_reads(
+    run: Run,
+) -> None:
+    configs = {"level": LevelConfig(), "double": DoubleConfig()}
+    assert inputs_of("double", configs, TOY) == ("level",)
+    assert inputs_of("level", configs, TOY) == ()
+    outcome = produce(run, ("double", "level"), configs, stages=TOY)
+    assert outcome.ran == ("level", "double") and run.source.decodes == [1]
+    assert produce(run, ["level", "double"], configs, stages=TOY).ran == ()
 
 
 def test_unknown_stage_and_wrong_config_type(run: Run) -> None:

@@ -112,7 +112,16 @@ def eval_command(
     outputs = {"--json": json_path, "--csv": csv_path, "--plot": plot_path}
     _check_outputs(config, {option: path for option, path in outputs.items() if path})
     result = evaluate(config)
+    print_result(result, all_metrics=all_metrics)
+    for path, write in ((json_path, write_json), (csv_path, write_csv), (plot_path, write_plot)):
+        if path is not None:
+            write(result, path)
+            console.print(f"wrote {path}", style="dim", highlight=False)
 
+
+def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
+    """The results table on stdout: the main metrics (more when the terminal is wide), or
+    every metric family with `all_metrics`. `batch` prints a split's results with it too."""
     from rich.console import Console
 
     out = Console()
@@ -128,11 +137,6 @@ def eval_command(
     for family, fields in families:
         for table in _tables(result, family, fields, out.width):
             out.print(table)
-
-    for path, write in ((json_path, write_json), (csv_path, write_csv), (plot_path, write_plot)):
-        if path is not None:
-            write(result, path)
-            console.print(f"wrote {path}", style="dim", highlight=False)
 
 
 def _check_outputs(config: EvalConfig, outputs: dict[str, Path]) -> None:

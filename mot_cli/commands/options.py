@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar, get_type_hints
 
 import typer
+
+R = TypeVar("R")
+
+DEFAULT_REID = "osnet_x0_25_msmt17"
 
 Source = Annotated[
     Path,
@@ -79,7 +87,9 @@ DetTxt = Annotated[
     typer.Option(
         "--det-txt",
         help="Import public detections from a MOTChallenge det.txt instead "
-        "of running a model (scores keep their own scale).",
+        "of running a model (scores keep their own scale). A relative path is also looked for "
+        "inside a sequence folder (det/det.txt); {name} stands for the input's name "
+        "(dets/{name}.txt), so one option serves every video of a batch.",
     ),
 ]
 DetScore = Annotated[
@@ -91,3 +101,100 @@ DetScore = Annotated[
         "The tracker's thresholds read probabilities; model detections already are.",
     ),
 ]
+Reid = Annotated[
+    bool, typer.Option("--reid/--no-reid", help="Use appearance (re-ID) embeddings.")
+]
+ReidModel = Annotated[
+    str | None,
+    typer.Option(
+        "--reid-model",
+        help=f"Re-ID weights (name or path). Default: {DEFAULT_REID} when it can be found, "
+        "else tracking runs without appearance.",
+    ),
+]
+Cmc = Annotated[
+    bool,
+    typer.Option("--cmc/--no-cmc", help="Camera-motion compensation; turn off for static cameras."),
+]
+CmcMethod = Annotated[
+    str,
+    typer.Option(
+        "--cmc-method",
+        help="How camera motion is estimated: sparse (optical flow + RANSAC) or ecc.",
+    ),
+]
+Settings = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a tracker setting, e.g. --set iou_threshold=0.25 (repeatable; "
+        "an unknown name lists the valid ones).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class TrackOptions:
+    """Every option of `track` that decides what is computed for one input, declared once.
+
+    `track` and `batch` both take them (`with_track_options`), so an option added here reaches
+    every video of a batch as it reaches `track`. `track_configs` turns them into stage configs.
+    """
+
+    detector: Detector = "yolo11n"
+    classes: Classes = "person"
+    conf: Confidence = 0.3
+    imgsz: ImageSize = 640
+    device: Device = "cpu"
+    batch: Batch = 8
+    det_txt: DetTxt = None
+    det_score: DetScore = "auto"
+    reid: Reid = True
+    reid_model: ReidModel = None
+    reid_backend: ReidBackend = "auto"
+    cmc: Cmc = True
+    cmc_method: CmcMethod = "sparse"
+    settings: Settings = None
+    start: Start = 1
+    end: End = None
+    force: Force = False
+    allow_missing_images: AllowMissingImages = False
+
+
+def with_track_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give a command every `TrackOptions` field as a CLI option, in place of its parameter
+    `options: TrackOptions`, and call it with them gathered into one `TrackOptions`.
+
+    Typer reads a command's signature, so the options are spliced into it where `options`
+    stands; the command itself sees one frozen value.
+    """
+    signature = inspect.signature(command)
+    hints = get_type_hints(TrackOptions, include_extras=True)
+    names = [f.name for f in fields(TrackOptions)]
+    spliced = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
+        for f in fields(TrackOptions)
+    ]
+    own = get_type_hints(command, include_extras=True)
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "options":
+            parameters.extend(spliced)
+        else:
+            annotation = own.get(parameter.name, parameter.annotation)
+            parameters.append(
+                parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            )
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> R:
+        values = {name: kwargs.pop(name) for name in names if name in kwargs}
+        return command(*args, options=TrackOptions(**values), **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=signature.return_annotation
+    )
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper

@@ -14,53 +14,14 @@ from mot_cli.commands.detect import detect_config
 if TYPE_CHECKING:
     from mot_cli.pipeline import Run
 
-DEFAULT_REID = "osnet_x0_25_msmt17"
+DEFAULT_REID = opt.DEFAULT_REID
 
 
 @user_errors
+@opt.with_track_options
 def track_command(
     source: opt.Source,
-    detector: opt.Detector = "yolo11n",
-    classes: opt.Classes = "person",
-    conf: opt.Confidence = 0.3,
-    imgsz: opt.ImageSize = 640,
-    device: opt.Device = "cpu",
-    batch: opt.Batch = 8,
-    det_txt: opt.DetTxt = None,
-    det_score: opt.DetScore = "auto",
-    reid: Annotated[
-        bool, typer.Option("--reid/--no-reid", help="Use appearance (re-ID) embeddings.")
-    ] = True,
-    reid_model: Annotated[
-        str | None,
-        typer.Option(
-            "--reid-model",
-            help=f"Re-ID weights (name or path). Default: {DEFAULT_REID} when it "
-            "can be found, else tracking runs without appearance.",
-        ),
-    ] = None,
-    reid_backend: opt.ReidBackend = "auto",
-    cmc: Annotated[
-        bool,
-        typer.Option(
-            "--cmc/--no-cmc", help="Camera-motion compensation; turn off for static cameras."
-        ),
-    ] = True,
-    cmc_method: Annotated[
-        str,
-        typer.Option(
-            "--cmc-method",
-            help="How camera motion is estimated: sparse (optical flow + RANSAC) or ecc.",
-        ),
-    ] = "sparse",
-    settings: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            help="Override a tracker setting, e.g. --set iou_threshold=0.25 (repeatable; "
-            "an unknown name lists the valid ones).",
-        ),
-    ] = None,
+    options: opt.TrackOptions,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also copy the MOTChallenge text here.")
     ] = None,
@@ -70,10 +31,6 @@ def track_command(
     ] = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
-    start: opt.Start = 1,
-    end: opt.End = None,
-    force: opt.Force = False,
-    allow_missing_images: opt.AllowMissingImages = False,
 ) -> None:
     """Track every person (or --classes) and write MOTChallenge text plus tracks.parquet.
 
@@ -89,46 +46,26 @@ def track_command(
       mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --set iou_threshold=0.25 -o TUD-Campus.txt
     """
-    from mot_cli.errors import MotCliError
     from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run, produce
-    from mot_cli.stages import camera_motion, track
-    from mot_cli.stages.embed import EmbedConfig
-    from mot_cli.tracking import TrackerConfig
+    from mot_cli.stages import track
     from mot_cli.video import FrameRange
 
-    try:
-        tracker_config = TrackerConfig().with_overrides(settings or [])
-    except ValueError as exc:
-        raise MotCliError(f"--set: {exc}") from None
-    det_txt = _relative_to_sequence(det_txt, source)
+    configs, optional = track_configs(options, source)
+    det_txt = det_txt_for(options.det_txt, source)
     if render_path is not None:
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
-    configs: dict[str, object] = {
-        "detections": detect_config(
-            detector, classes, conf, imgsz, device, batch, det_txt, det_score
-        ),
-        track.STAGE: tracker_config,
-    }
-    if reid:
-        configs["embeddings"] = EmbedConfig(
-            model=reid_model or DEFAULT_REID, device=device, backend=reid_backend
-        )
-    if cmc:
-        configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=cmc_method)
     if output is not None:
         check_output(output, "--output", inputs=[source, det_txt])
     run = open_run(
-        source, cache_dir, name, FrameRange(start, end),
-        force=force, allow_missing_images=allow_missing_images,
+        source, cache_dir, name, FrameRange(options.start, options.end),
+        force=options.force, allow_missing_images=options.allow_missing_images,
     )  # fmt: skip
     if output is not None:
         _check_output_against_run(output, run)
-    # Without --reid-model, absent default weights only turn appearance off.
-    optional = {} if reid_model is not None else {"embeddings": "appearance"}
-    outcome = produce(run, track.STAGE, configs, force=force, optional=optional)
+    outcome = produce(run, track.STAGE, configs, force=options.force, optional=optional)
     entry = outcome.entry(track.STAGE)
     first, last = entry["frames"]  # fewer than asked when the video ended early
     text_path = run.run_dir.path / entry["mot_txt"]
@@ -149,6 +86,55 @@ def track_command(
 
         video = render_run(run.run_dir.path, render_path, RenderConfig(run.first, run.last))
         console.print(f"render: {video.frames} frames → {video.path}", highlight=False)
+
+
+def track_configs(
+    options: opt.TrackOptions, source: Path
+) -> tuple[dict[str, object], dict[str, str]]:
+    """The stage configs `track` runs for `source` with these options, and the optional cues.
+
+    The optional cues map a stage to the cue it gives: without --reid-model, absent default
+    re-ID weights only turn appearance off. `batch` builds each video's configs here too.
+    """
+    from mot_cli.errors import MotCliError
+    from mot_cli.stages import camera_motion, track
+    from mot_cli.stages.embed import EmbedConfig
+    from mot_cli.tracking import TrackerConfig
+
+    try:
+        tracker_config = TrackerConfig().with_overrides(options.settings or [])
+    except ValueError as exc:
+        raise MotCliError(f"--set: {exc}") from None
+    det_txt = det_txt_for(options.det_txt, source)
+    configs: dict[str, object] = {
+        "detections": detect_config(
+            options.detector, options.classes, options.conf, options.imgsz, options.device,
+            options.batch, det_txt, options.det_score,
+        ),
+        track.STAGE: tracker_config,
+    }  # fmt: skip
+    if options.reid:
+        configs["embeddings"] = EmbedConfig(
+            model=options.reid_model or DEFAULT_REID,
+            device=options.device,
+            backend=options.reid_backend,
+        )
+    if options.cmc:
+        configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=options.cmc_method)
+    optional = {} if options.reid_model is not None else {"embeddings": "appearance"}
+    return configs, optional
+
+
+def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
+    """`--det-txt` for one input: `{name}` becomes the input's name (a video's file name
+    without extension, a sequence folder's name), and a relative path is looked for inside a
+    MOTChallenge sequence folder (`det/det.txt`) when it is not found as it is."""
+    if det_txt is None:
+        return None
+    if "{name}" in str(det_txt):
+        name = source.stem if source.is_file() else source.name
+        det_txt = Path(str(det_txt).replace("{name}", name))
+    return _relative_to_sequence(det_txt, source)
 
 
 def _check_output_against_run(output: Path, run: Run) -> None:

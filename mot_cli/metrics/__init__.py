@@ -22,6 +22,7 @@ from mot_cli.metrics.evaluate import (
     evaluate,
     evaluate_sequence,
     score_sequence,
+    score_trackers,
 )
 from mot_cli.metrics.hota import ALPHAS
 from mot_cli.metrics.mots import prepare_mots_sequence
@@ -49,6 +50,7 @@ __all__ = [
     "prepare_sequence",
     "results_json",
     "score_sequence",
+    "score_trackers",
     "write_csv",
     "write_json",
     "write_plot",

@@ -24,7 +24,13 @@ from mot_cli.metrics.clear import (
     clear_summary,
     combine_clear,
 )
-from mot_cli.metrics.dataset import detect_benchmark, find_ground_truth, find_trackers
+from mot_cli.metrics.dataset import (
+    GtSequence,
+    TrackerInput,
+    detect_benchmark,
+    find_ground_truth,
+    find_trackers,
+)
 from mot_cli.metrics.hota import (
     HOTA_FIELDS,
     HotaCounts,
@@ -56,6 +62,7 @@ __all__ = [
     "evaluate",
     "evaluate_sequence",
     "score_sequence",
+    "score_trackers",
 ]
 
 COMBINED = "COMBINED_SEQ"
@@ -181,9 +188,19 @@ def evaluate(config: EvalConfig) -> EvalResult:
     )
     benchmark = config.benchmark or detect_benchmark(config.ground_truth, gt_sequences)
 
-    mots = benchmark == MOTS
-    trackers = find_trackers(config.trackers, gt_sequences, mots=mots)
+    trackers = find_trackers(config.trackers, gt_sequences, mots=benchmark == MOTS)
+    return score_trackers(gt_sequences, trackers, benchmark)
 
+
+def score_trackers(
+    gt_sequences: Sequence[GtSequence], trackers: Sequence[TrackerInput], benchmark: str
+) -> EvalResult:
+    """Read and score each tracker's file per sequence with `benchmark`'s rules (one of RULES).
+
+    A tracker without a file for a sequence is scored on the others. `evaluate` resolves its
+    inputs first; `batch` names the files its runs wrote.
+    """
+    mots = benchmark == MOTS
     gt_rows: dict[str, MotRows | MotsRows] = {}
     results = []
     for tracker in trackers:
