@@ -24,10 +24,10 @@ from mot_cli.encoder import (
     train_encoder,
 )
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
-from mot_cli.encoder.rle import rle_counts, rle_window
 from mot_cli.encoder.train import info_nce
 from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256
+from mot_cli.rle import rle_counts, rle_window
 from tests.synthetic_depth import lanes, render, sequence, write_run
 
 SIZE = (8, 8)
