@@ -55,7 +55,6 @@ from bench._common import DEV, DEV_SEQUENCES, mot_cli  # noqa: E402
 from bench.tune_tracker import SequenceInputs, load_source  # noqa: E402
 from mot_cli.cache import RunDir  # noqa: E402
 from mot_cli.formats.mot import MotRows  # noqa: E402
-from mot_cli.maskgrid import MaskGrid, default_cell  # noqa: E402
 from mot_cli.metrics.evaluate import SequenceResult, combine_results  # noqa: E402
 from mot_cli.tracking import TrackerConfig  # noqa: E402
 
@@ -148,15 +147,9 @@ def with_sd(seq: SequenceInputs, sd: SdSequence, values: np.ndarray) -> Sequence
 
 def with_masks(seq: SequenceInputs, runs: Path) -> SequenceInputs:
     """The sequence's tracker inputs with their YOLO11n-seg masks on the default grid."""
-    from mot_cli.formats.seqinfo import read_seqinfo
-    from mot_cli.stages.segment import read_masks
+    from mot_cli.stages.track import attach_masks
 
-    cell = default_cell(read_seqinfo(DEV[seq.name].seqinfo).height)
-    masks = read_masks(RunDir(runs / "yolo" / seq.name))
-    detections = {
-        number: dets.replace(masks=MaskGrid.from_rle(masks[number], dets.xyxy, cell))
-        for number, dets in seq.detections.items()
-    }
+    detections = attach_masks(RunDir(runs / "yolo" / seq.name), seq.detections)
     return dataclasses.replace(seq, detections=detections)
 
 

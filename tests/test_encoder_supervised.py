@@ -126,3 +126,24 @@ def test_frames_keep_their_identity_through_replace() -> None:
     frame = sequence(1)[0]
     assert frame.identity is None
     assert replace(frame, identity=np.array([1, 2, 3, 4])).identity.tolist() == [1, 2, 3, 4]
+
+
+def test_cached_inputs_attach_sd_embeddings_and_masks(tmp_path: Path) -> None:
+    from mot_cli.stages.track import cached_inputs, replay
+    from mot_cli.tracking import TrackerConfig
+
+    frames = sequence(6)
+    run_dir = write_run(tmp_path / "run", frames)
+    with pytest.raises(MotCliError, match="no sd embeddings cache"):
+        cached_inputs(run_dir, sd_embeddings=True)
+    with pytest.raises(MotCliError, match="height is not recorded"):
+        cached_inputs(run_dir, masks=True)
+    manifest = run_dir.load_manifest()
+    run_dir.init("run", {**manifest["source"], "height": 128})
+    sd_embed.run(run_dir, _checkpoint(tmp_path), show_progress=False)
+    detections, _ = cached_inputs(run_dir, sd_embeddings=True, masks=True)
+    assert detections[2].sd_embedding.shape == (4, 8)
+    assert detections[2].masks.cell == 1 and len(detections[2].masks) == 4
+    config = TrackerConfig(w_sd=1.0, w_iom=0.5, mask_occlusion=True, min_track_length=1)
+    table = replay((1, 6), detections, config)
+    assert sorted(set(table.id.tolist())) == [1, 2, 3, 4]
