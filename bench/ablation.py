@@ -309,6 +309,40 @@ def iou_identification(sd: SdSequence) -> tuple[float, int]:
     return (hits / total if total else float("nan")), total
 
 
+def input_quality(runs: Path, depths: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per sequence: masks left empty by the segmenter (%), the share of its box a mask
+    fills (%), and per depth backend the in-mask relief, (q3 - q1) / median nearness (%)."""
+    from mot_cli.stages.depth import read_depth
+    from mot_cli.stages.segment import STAGE as MASKS_STAGE
+
+    out: dict[str, dict[str, float]] = {}
+    for name in DEV_SEQUENCES:
+        run = RunDir(runs / "yolo" / name)
+        masks = run.read_completed(MASKS_STAGE, None)
+        area = masks.column("area").to_numpy().astype(float)
+        dets = run.read_completed("detections", None)
+        box = ((dets.column("x2").to_numpy() - dets.column("x1").to_numpy())
+               * (dets.column("y2").to_numpy() - dets.column("y1").to_numpy()))
+        row = {"empty masks": 100 * float(np.mean(area == 0)),
+               "mask fills box": 100 * float(np.mean(area[area > 0] / box[area > 0]))}
+        for depth in depths:
+            stats = read_depth(RunDir(runs / DEPTH_FOLDERS[depth] / name))
+            q1, q3, med = (stats.column(c).to_numpy() for c in
+                           ("mask_q1", "mask_q3", "mask_median"))
+            ok = np.isfinite(q1) & np.isfinite(q3) & (np.abs(med) > 0)
+            row[f"{depth} relief"] = 100 * float(np.median((q3 - q1)[ok] / np.abs(med[ok])))
+        out[name] = row
+    return out
+
+
+def print_quality(quality: dict[str, dict[str, float]]) -> None:
+    print("\n--- inputs: masks and depth relief per sequence (%) ---")
+    labels = list(next(iter(quality.values())))
+    print(f"{'':<22}" + "".join(f"{n[:12]:>14}" for n in DEV_SEQUENCES))
+    for label in labels:
+        print(f"{label:<22}" + "".join(f"{quality[n][label]:14.1f}" for n in DEV_SEQUENCES))
+
+
 # -- the experiment ----------------------------------------------------------------------------
 
 
@@ -340,6 +374,7 @@ def run_depth(
     *,
     supervised: bool = True,
     random_init: bool = True,
+    own_video: bool = False,
 ) -> dict[str, dict]:
     """Every S_sd row for one depth backend; returns row label → figures and picks."""
     from mot_cli.encoder import TrainConfig, build_encoder
@@ -365,6 +400,12 @@ def run_depth(
     encoder = trained(work, "self-supervised", [sds[n].windows for n in names], config,
                       [upstream[n] for n in names], log.setdefault(tag, {}))
     encoders["self-supervised"] = dict.fromkeys(DEV_SEQUENCES, encoder)
+    if own_video:  # what `track --sd` does without a checkpoint: train on the video alone
+        encoders["self-supervised (own video)"] = {
+            fold: trained(work, f"self-supervised-own-{fold}", [sds[fold].windows], config,
+                          [upstream[fold]], log[tag])
+            for fold in DEV_SEQUENCES
+        }
     if supervised:
         supervised_config = dataclasses.replace(config, positives="identities")
         encoders["supervised (GT ids)"] = {}
@@ -519,6 +560,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--sizes", nargs="+", metavar="HxWxD",
                    help="compare encoder sizes (self-supervised rows only)")
     p.add_argument("--no-supervised", action="store_true", help="skip the GT-trained rows")
+    p.add_argument("--own-video", action="store_true",
+                   help="add S_sd rows with encoders trained on the left-out video alone")
     p.add_argument("--json", type=Path, help="where to write the figures "
                    "(default: RUNS/ablation/results.json)")
     args = p.parse_args(argv)
@@ -546,12 +589,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         from mot_cli.encoder import EncoderConfig
 
+        quality = input_quality(args.runs, args.depth)
+        out["inputs"] = quality
+        print_quality(quality)
         plain = baseline_rows(args.runs, with_app, without_app, scorer)
         out["plain"] = plain
         print_table("no S_sd and mask cues", plain)
         for depth in args.depth:
             rows = run_depth(args.runs, depth, with_app, without_app, EncoderConfig(),
-                             scorer, log, supervised=not args.no_supervised)
+                             scorer, log, supervised=not args.no_supervised,
+                             own_video=args.own_video)
             out[depth] = rows
             print_table(f"{depth} depth: S_sd rows", {**plain, **rows})
             print_diagnostics(depth, rows["_diagnostics"])

@@ -4,7 +4,10 @@ One `Tracker.update` call per frame runs these rounds (ref: Cao et al. 2023, OC-
 Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
 
 1. confident detections vs all tracks, similarity ``w_iou S_iou + w_angle S_angle +
-   W_emb S_emb + w_sd S_sd`` (W_emb adaptive), gated by IoU with the Kalman prediction;
+   W_emb S_emb + w_sd S_sd + w_iom S_mask_iom`` (W_emb adaptive), gated by IoU with the
+   Kalman prediction; S_sd compares depth×mask embeddings (`Detections.sd_embedding`) with
+   each track's moving average of them, S_mask_iom a track's last mask, moved with its
+   predicted box, with each detection's (`Detections.masks`);
 2. optionally BYTE: weak detections vs the tracks still unmatched, by IoU;
 3. OCR: confident detections left vs tracks left, by IoU with their *last observation*
    (recovers tracks whose prediction drifted while lost);
@@ -13,7 +16,8 @@ Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
 
 Matched tracks are corrected (with ORU when they come back from a gap), update their
 velocity direction and, unless the detection is heavily covered by another one (ref:
-SAM2MOT's occlusion-aware memory), their appearance memory with Deep OC-SORT's
+SAM2MOT's occlusion-aware memory; by boxes, or with `mask_occlusion` by other masks inside
+its box), their appearance and depth×mask memories with Deep OC-SORT's
 confidence-dependent moving average. Unmatched confident detections start tracks; a track
 gets its public id when it is confirmed, so ids run 1, 2, 3 ... per tracker with no gaps.
 """
