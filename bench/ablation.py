@@ -375,6 +375,7 @@ def run_depth(
     supervised: bool = True,
     random_init: bool = True,
     own_video: bool = False,
+    seed: int = 0,
 ) -> dict[str, dict]:
     """Every S_sd row for one depth backend; returns row label → figures and picks."""
     from mot_cli.encoder import TrainConfig, build_encoder
@@ -392,17 +393,18 @@ def run_depth(
         name: upstream_keys(RunDir(runs / DEPTH_FOLDERS[depth] / name)) for name in sds
     }
     encoders: dict[str, dict[str, object]] = {}  # kind → fold → encoder
-    config = TrainConfig(encoder=encoder_config)
+    config = TrainConfig(encoder=encoder_config, seed=seed)
+    suffix = f"-seed{seed}" if seed else ""
     if random_init:
-        encoder = build_encoder(encoder_config, seed=0).eval()
+        encoder = build_encoder(encoder_config, seed=seed).eval()
         encoders["random-init"] = dict.fromkeys(DEV_SEQUENCES, encoder)
     names = list(DEV_SEQUENCES)
-    encoder = trained(work, "self-supervised", [sds[n].windows for n in names], config,
-                      [upstream[n] for n in names], log.setdefault(tag, {}))
+    encoder = trained(work, f"self-supervised{suffix}", [sds[n].windows for n in names],
+                      config, [upstream[n] for n in names], log.setdefault(tag, {}))
     encoders["self-supervised"] = dict.fromkeys(DEV_SEQUENCES, encoder)
     if own_video:  # what `track --sd` does without a checkpoint: train on the video alone
         encoders["self-supervised (own video)"] = {
-            fold: trained(work, f"self-supervised-own-{fold}", [sds[fold].windows], config,
+            fold: trained(work, f"self-supervised-own-{fold}{suffix}", [sds[fold].windows], config,
                           [upstream[fold]], log[tag])
             for fold in DEV_SEQUENCES
         }
@@ -412,7 +414,7 @@ def run_depth(
         for fold in DEV_SEQUENCES:
             others = [n for n in names if n != fold]
             encoders["supervised (GT ids)"][fold] = trained(
-                work, f"supervised-without-{fold}", [sds[n].windows for n in others],
+                work, f"supervised-without-{fold}{suffix}", [sds[n].windows for n in others],
                 supervised_config, [upstream[n] for n in others], log[tag],
             )
     rows: dict[str, dict] = {}
@@ -474,7 +476,7 @@ def _chance(sd: SdSequence) -> float:
 
 def baseline_rows(
     runs: Path, with_app: list[SequenceInputs], without_app: list[SequenceInputs],
-    scorer: Scorer,
+    scorer: Scorer, mask_rows: bool = True,
 ) -> dict[str, dict]:
     """No S_sd (defaults), and the two mask rows."""
     rows = {}
@@ -486,17 +488,19 @@ def baseline_rows(
         rows[f"no S_sd, {appearance} appearance"] = {
             **figures(combined), "per_sequence": {n: figures(r) for n, r in per_seq.items()}
         }
+    if not mask_rows:
+        return rows
     started = time.perf_counter()
     masked = {a: [with_masks(s, runs) for s in i]
               for a, i in (("with", with_app), ("without", without_app))}
     print(f"masks on the grid in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    mask_rows = (
+    variants = (
         ("mask IoM", "with", [{"w_iom": w} for w in W_IOM]),
         ("mask IoM", "without", [{"w_iom": w} for w in W_IOM]),
         ("mask occlusion", "with",
          [{"mask_occlusion": True, "mask_occlusion_threshold": t} for t in MASK_OCCLUSION]),
     )
-    for label, appearance, grid in mask_rows:
+    for label, appearance, grid in variants:
         inputs = masked[appearance]
         combined, per_seq, picks = left_out(
             scorer, lambda _f, i=inputs, a=appearance: (f"masks/{a}", i), base, grid
@@ -560,6 +564,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--sizes", nargs="+", metavar="HxWxD",
                    help="compare encoder sizes (self-supervised rows only)")
     p.add_argument("--no-supervised", action="store_true", help="skip the GT-trained rows")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random-init weights and of training (noise estimate)")
+    p.add_argument("--no-mask-rows", action="store_true", help="skip the mask cue rows")
     p.add_argument("--own-video", action="store_true",
                    help="add S_sd rows with encoders trained on the left-out video alone")
     p.add_argument("--json", type=Path, help="where to write the figures "
@@ -583,22 +590,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             config = parse_size(text)
             for depth in args.depth:
                 rows = run_depth(args.runs, depth, with_app, without_app, config, scorer, log,
-                                 supervised=False, random_init=False)
+                                 supervised=False, random_init=False, seed=args.seed)
                 out[f"{depth} {text}"] = rows
                 print_table(f"{depth} depth, encoder {text}", rows)
+                print_diagnostics(f"{depth} depth, encoder {text}", rows["_diagnostics"])
     else:
         from mot_cli.encoder import EncoderConfig
 
         quality = input_quality(args.runs, args.depth)
         out["inputs"] = quality
         print_quality(quality)
-        plain = baseline_rows(args.runs, with_app, without_app, scorer)
+        plain = baseline_rows(args.runs, with_app, without_app, scorer,
+                              mask_rows=not args.no_mask_rows)
         out["plain"] = plain
         print_table("no S_sd and mask cues", plain)
         for depth in args.depth:
             rows = run_depth(args.runs, depth, with_app, without_app, EncoderConfig(),
                              scorer, log, supervised=not args.no_supervised,
-                             own_video=args.own_video)
+                             own_video=args.own_video, seed=args.seed)
             out[depth] = rows
             print_table(f"{depth} depth: S_sd rows", {**plain, **rows})
             print_diagnostics(depth, rows["_diagnostics"])
