@@ -23,7 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DEV_SET, REPO
 
-DEFAULT_CHECKPOINT = "ablation/pydnet-64x32x64/self-supervised.pt"
+
+def default_checkpoint() -> str:
+    """The self-supervised pydnet encoder bench/ablation.py trains at the default size."""
+    from mot_cli.encoder import EncoderConfig
+
+    config = EncoderConfig()
+    size = f"{config.input_height}x{config.input_width}x{config.embedding_dim}"
+    return f"ablation/pydnet-{size}/self-supervised.pt"
 
 
 def sd_replay_line(
@@ -72,12 +79,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".runs")
     parser.add_argument("--source", default="yolo")
     parser.add_argument("--checkpoint", type=Path, default=None,
-                        help=f"encoder checkpoint (default: WORK/{DEFAULT_CHECKPOINT})")
+                        help="encoder checkpoint (default: WORK/ablation/pydnet-HxWxD/"
+                        "self-supervised.pt at the default encoder size)")
     args = parser.parse_args()
     from mot_cli.cache import RunDir
     from mot_cli.stages import sd_embed
 
-    checkpoint = args.checkpoint or args.work / DEFAULT_CHECKPOINT
+    checkpoint = args.checkpoint or args.work / default_checkpoint()
     for seq in DEV_SET:
         started = time.perf_counter()
         table = sd_embed.run(RunDir(args.work / args.source / seq.name), checkpoint,
