@@ -211,12 +211,7 @@ class Tracker:
         """Run one frame; return the rows of tracks that were matched or started in it."""
         cfg = self.config
         self._frame += 1
-        if sd_embedding is None:
-            sd_embedding = dets.sd_embedding
-        if sd_embedding is not None:
-            sd_embedding = np.asarray(sd_embedding, dtype=np.float64)
-            if sd_embedding.ndim != 2 or len(sd_embedding) != len(dets):
-                raise ValueError(f"sd_embedding must be (N={len(dets)}, F)")
+        sd_embedding = self._sd_input(dets, sd_embedding)
         self._advance(warp)
         tr = self._tracks
         if dets.embedding is not None:
@@ -305,6 +300,17 @@ class Tracker:
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
         return matched
+
+    def _sd_input(self, dets: Detections, given: np.ndarray | None) -> np.ndarray | None:
+        """This frame's sd embeddings (given, else the detections'), checked; None when
+        `w_sd` is 0, since an unweighted memory could not change a match."""
+        sd = dets.sd_embedding if given is None else given
+        if sd is None or self.config.w_sd == 0:
+            return None
+        sd = np.asarray(sd, dtype=np.float64)
+        if sd.ndim != 2 or len(sd) != len(dets):
+            raise ValueError(f"sd_embedding must be (N={len(dets)}, F)")
+        return sd
 
     def _advance(self, warp: np.ndarray | None) -> None:
         """Move every track to this frame: camera warp, Kalman prediction, bookkeeping."""
