@@ -376,6 +376,7 @@ def run_depth(
     random_init: bool = True,
     own_video: bool = False,
     seed: int = 0,
+    w_sd: Sequence[float] = W_SD,
 ) -> dict[str, dict]:
     """Every S_sd row for one depth backend; returns row label → figures and picks."""
     from mot_cli.encoder import TrainConfig, build_encoder
@@ -439,7 +440,7 @@ def run_depth(
                 return f"{tag}/{kind}/{id(encoder)}/{appearance}", cache[id(encoder)]
 
             base = TrackerConfig()
-            grid = [{"w_sd": w} for w in W_SD]
+            grid = [{"w_sd": w} for w in w_sd]
             combined, per_seq, picks = left_out(scorer, fold_inputs, base, grid)
             rows[f"S_sd {kind}, {appearance} appearance"] = {
                 **figures(combined),
@@ -567,6 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random-init weights and of training (noise estimate)")
     p.add_argument("--no-mask-rows", action="store_true", help="skip the mask cue rows")
+    p.add_argument("--w-sd", type=float, nargs="+", default=list(W_SD),
+                   help=f"the w_sd grid each fold picks from (default: {W_SD})")
     p.add_argument("--own-video", action="store_true",
                    help="add S_sd rows with encoders trained on the left-out video alone")
     p.add_argument("--json", type=Path, help="where to write the figures "
@@ -590,7 +593,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             config = parse_size(text)
             for depth in args.depth:
                 rows = run_depth(args.runs, depth, with_app, without_app, config, scorer, log,
-                                 supervised=False, random_init=False, seed=args.seed)
+                                 supervised=False, random_init=False, seed=args.seed,
+                                 w_sd=args.w_sd)
                 out[f"{depth} {text}"] = rows
                 print_table(f"{depth} depth, encoder {text}", rows)
                 print_diagnostics(f"{depth} depth, encoder {text}", rows["_diagnostics"])
@@ -607,7 +611,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for depth in args.depth:
             rows = run_depth(args.runs, depth, with_app, without_app, EncoderConfig(),
                              scorer, log, supervised=not args.no_supervised,
-                             own_video=args.own_video, seed=args.seed)
+                             own_video=args.own_video, seed=args.seed, w_sd=args.w_sd)
             out[depth] = rows
             print_table(f"{depth} depth: S_sd rows", {**plain, **rows})
             print_diagnostics(depth, rows["_diagnostics"])
