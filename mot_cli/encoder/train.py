@@ -191,13 +191,14 @@ class _Identities:
     """Same-identity lookup for supervised positives: members of each id, contiguous."""
 
     order: np.ndarray  # sample indices sorted by identity
-    start: np.ndarray  # (M,) where a sample's identity begins in `order` (−1: unlabelled)
+    start: np.ndarray  # (M,) where a sample's identity begins in `order`
     size: np.ndarray  # (M,) members of that identity (0: unlabelled)
     position: np.ndarray  # (M,) the sample's own place among them
     groups: np.ndarray  # (M,) InfoNCE group label: the identity, or a unique one
 
     @classmethod
     def of(cls, identity: np.ndarray) -> _Identities:
+        """The lookup for (M,) identities (−1: unlabelled, never anyone's positive)."""
         count = len(identity)
         order = np.argsort(identity, kind="stable")
         ids = identity[order]
