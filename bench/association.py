@@ -228,6 +228,9 @@ def main() -> None:
         print(f"[{source}] filling caches and running ours", flush=True)
         fill_caches(args.work, source, sequences, args.settings)
         timing = {"ours": time_ours(args.work, source, sequences, args.settings)}
+        from bench._sd import sd_replay_line  # S_sd's cost, where sd embeddings are cached
+
+        print(sd_replay_line(args.work, source, sequences, args.settings), flush=True)
         if peers:
             print(f"[{source}] boxmot peers", flush=True)
             timing.update(run_peers(args.work, source, sequences, peers, args.reuse_peers))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
+
+from mot_cli.maskgrid import MaskGrid
 
 
 @dataclass(frozen=True)
@@ -18,12 +21,18 @@ class Detections:
         score: (N,) float32 detector scores, in the detector's own scale (not clipped to [0, 1]).
         cls: (N,) int32 class ids.
         embedding: optional (N, D) float32 appearance embeddings, L2-normalised.
+        sd_embedding: optional (N, F) float32 depth×mask embeddings (the `S_sd` cue),
+            L2-normalised.
+        masks: optional instance masks of the N detections on a coarse grid (`MaskGrid`),
+            for the tracker's mask cues.
     """
 
     xyxy: np.ndarray
     score: np.ndarray
     cls: np.ndarray
     embedding: np.ndarray | None = field(default=None)
+    sd_embedding: np.ndarray | None = field(default=None)
+    masks: MaskGrid | None = field(default=None)
 
     def __post_init__(self) -> None:
         xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -39,10 +48,18 @@ class Detections:
             embedding = np.asarray(embedding, dtype=np.float32)
             if embedding.ndim != 2 or embedding.shape[0] != n:
                 raise ValueError(f"embedding must be (N={n}, D), got {embedding.shape}")
+        sd_embedding = self.sd_embedding
+        if sd_embedding is not None:
+            sd_embedding = np.asarray(sd_embedding, dtype=np.float32)
+            if sd_embedding.ndim != 2 or sd_embedding.shape[0] != n:
+                raise ValueError(f"sd_embedding must be (N={n}, F), got {sd_embedding.shape}")
+        if self.masks is not None and len(self.masks) != n:
+            raise ValueError(f"masks has {len(self.masks)} entries, xyxy has {n}")
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "score", score)
         object.__setattr__(self, "cls", cls)
         object.__setattr__(self, "embedding", embedding)
+        object.__setattr__(self, "sd_embedding", sd_embedding)
 
     @classmethod
     def empty(cls, embedding_dim: int | None = None) -> Detections:
@@ -57,7 +74,13 @@ class Detections:
     def __getitem__(self, index: np.ndarray | slice) -> Detections:
         """Select rows with a boolean mask, an index array or a slice."""
         emb = None if self.embedding is None else self.embedding[index]
-        return Detections(self.xyxy[index], self.score[index], self.cls[index], emb)
+        sd = None if self.sd_embedding is None else self.sd_embedding[index]
+        masks = None if self.masks is None else self.masks[index]
+        return Detections(self.xyxy[index], self.score[index], self.cls[index], emb, sd, masks)
+
+    def replace(self, **changes: object) -> Detections:
+        """A copy with some fields changed (validated again), e.g. ``sd_embedding=...``."""
+        return dataclasses.replace(self, **changes)
 
     @property
     def xywh(self) -> np.ndarray:

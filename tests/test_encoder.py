@@ -24,10 +24,10 @@ from mot_cli.encoder import (
     train_encoder,
 )
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
-from mot_cli.encoder.rle import rle_counts, rle_window
 from mot_cli.encoder.train import info_nce
 from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256
+from mot_cli.rle import rle_counts, rle_window
 from tests.synthetic_depth import lanes, render, sequence, write_run
 
 SIZE = (8, 8)
@@ -274,10 +274,11 @@ def test_embed_detections_gives_unit_vectors_and_handles_no_detections() -> None
     encoder = build_encoder(EncoderConfig(), seed=0)
     frame = sequence(1)[0]
     out = _embed(encoder, frame)
-    assert out.shape == (4, 64) and out.dtype == np.float32
+    dim = EncoderConfig().embedding_dim
+    assert out.shape == (4, dim) and out.dtype == np.float32
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     none = embed_detections(encoder, frame.depth_map, 2.0, np.zeros((0, 4)), [])
-    assert none.shape == (0, 64)
+    assert none.shape == (0, dim)
 
 
 def test_checkpoint_round_trip_through_the_model_resolver(tmp_path: Path, monkeypatch) -> None:

@@ -55,7 +55,7 @@ def train_encoder_command(
     input_size: Annotated[
         str, typer.Option("--input", help="Crop size HEIGHTxWIDTH, multiples of 8.")
     ] = "64x32",
-    dim: Annotated[int, typer.Option("--dim", help="Embedding size.")] = 64,
+    dim: Annotated[int, typer.Option("--dim", help="Embedding size.")] = 32,
     threads: Annotated[
         int,
         typer.Option("--threads", help="CPU threads (1 is fastest on a shared or small CPU)."),

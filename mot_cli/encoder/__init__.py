@@ -3,8 +3,15 @@ CNN trained without labels on the user's own caches (the `S_sd` cue)."""
 
 from mot_cli.encoder.augment import AugmentConfig
 from mot_cli.encoder.crops import build_crops, normalise_crops, raw_crops
-from mot_cli.encoder.data import FrameArrays, TrainingSet, build_training_set, read_run
+from mot_cli.encoder.data import (
+    FrameArrays,
+    TrainingSet,
+    build_training_set,
+    concat_training_sets,
+    read_run,
+)
 from mot_cli.encoder.embed import embed_detections
+from mot_cli.encoder.labels import match_identities, with_identities
 from mot_cli.encoder.model import (
     DepthMaskEncoder,
     EncoderConfig,
@@ -28,8 +35,10 @@ __all__ = [
     "build_crops",
     "build_encoder",
     "build_training_set",
+    "concat_training_sets",
     "embed_detections",
     "load_encoder",
+    "match_identities",
     "normalise_crops",
     "raw_crops",
     "read_checkpoint",
@@ -37,4 +46,5 @@ __all__ = [
     "save_checkpoint",
     "train_encoder",
     "unambiguous_links",
+    "with_identities",
 ]

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from mot_cli.encoder.rle import rle_window
+from mot_cli.rle import rle_window
 
 __all__ = ["Mask", "build_crops", "normalise_crops", "raw_crops"]
 
@@ -45,7 +45,7 @@ def _mask_window(mask: Mask, window: np.ndarray, size: tuple[int, int]) -> np.nd
     """The mask over `window` (x1, y1, x2, y2, frame pixels, rounded outwards), area-resized
     to `size` so a large silhouette stays smooth when shrunk; zero outside the frame.
 
-    An RLE mask is decoded only over the window (see `rle.py`); any non-zero pixel of an
+    An RLE mask is decoded only over the window (see `mot_cli/rle.py`); any non-zero pixel of an
     array mask counts (bool, 0/1 or 0/255 alike).
     """
     height, width = _mask_size(mask)

@@ -7,7 +7,7 @@ little larger than its box (see `augment.CONTEXT`), from which every epoch draws
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ __all__ = [
     "RunFrames",
     "TrainingSet",
     "build_training_set",
+    "concat_training_sets",
     "read_run",
     "upstream_keys",
 ]
@@ -43,13 +44,17 @@ _NEEDED = (
 
 @dataclass(frozen=True)
 class FrameArrays:
-    """One frame's depth map and detections, as arrays (what training and embedding need)."""
+    """One frame's depth map and detections, as arrays (what training and embedding need).
+
+    `identity` (N,) holds ground-truth ids (−1: unmatched) for supervised training only.
+    """
 
     frame: int
     depth_map: np.ndarray
     scale: float
     boxes: np.ndarray
     masks: list[Mask]
+    identity: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class TrainingSet:
         previous: (M,) the linked sample in the previous frame, −1 when none.
         next: (M,) the linked sample in the next frame, −1 when none.
         tracklet: (M,) samples joined by links share a label; never each other's negatives.
+        identity: (M,) ground-truth identity, unique across runs, −1 when unmatched; None
+            unless every frame trained on carried identities (supervised training).
     """
 
     depth: torch.Tensor
@@ -71,6 +78,7 @@ class TrainingSet:
     previous: np.ndarray
     next: np.ndarray
     tracklet: np.ndarray = field(repr=False)
+    identity: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.depth)
@@ -98,12 +106,18 @@ def build_training_set(
     """Cut every detection's context window and link consecutive frames of each run."""
     links = links or LinkConfig()
     size = context_size(input_size)
-    depths, masks, groups, pairs = [], [], [], []
+    depths, masks, groups, pairs, identities = [], [], [], [], []
     count = 0
-    for frames in runs:
+    labelled = True
+    for run_index, frames in enumerate(runs):
         previous: tuple[FrameArrays, int] | None = None
         for arrays in frames:
             n = len(arrays.boxes)
+            if arrays.identity is None:
+                labelled = False
+            elif n:
+                ids = np.asarray(arrays.identity, np.int64).reshape(n)
+                identities.append(np.stack([np.full(n, run_index), ids], axis=1))
             if n:
                 depth, mask = raw_crops(
                     arrays.depth_map, arrays.scale, arrays.boxes, arrays.masks, size, CONTEXT
@@ -130,7 +144,45 @@ def build_training_set(
         before,
         after,
         tracklet_ids(count, link_pairs),
+        _global_identities(identities) if labelled else None,
     )
+
+
+def concat_training_sets(sets: Sequence[TrainingSet]) -> TrainingSet:
+    """One training set from several (e.g. cut once per video, combined per experiment):
+    indices are shifted, tracklets and identities kept apart between the sets."""
+    if not sets:
+        raise MotCliError("no training sets to combine")
+    offsets = np.cumsum([0] + [len(s) for s in sets])[:-1]
+
+    def shifted(values: np.ndarray, offset: int) -> np.ndarray:
+        return np.where(values >= 0, values + offset, -1)
+
+    labelled = all(s.identity is not None for s in sets)
+    identity = None
+    if labelled:
+        parts, base = [], 0
+        for part in sets:
+            ids = np.asarray(part.identity, np.int64)
+            parts.append(np.where(ids >= 0, ids + base, -1))
+            base += int(ids.max(initial=-1)) + 1
+        identity = np.concatenate(parts)
+    return TrainingSet(
+        torch.cat([s.depth for s in sets]),
+        torch.cat([s.mask for s in sets]),
+        [g + offset for s, offset in zip(sets, offsets, strict=True) for g in s.groups],
+        np.concatenate([shifted(s.previous, o) for s, o in zip(sets, offsets, strict=True)]),
+        np.concatenate([shifted(s.next, o) for s, o in zip(sets, offsets, strict=True)]),
+        np.concatenate([s.tracklet + o for s, o in zip(sets, offsets, strict=True)]),
+        identity,
+    )
+
+
+def _global_identities(per_frame: list[np.ndarray]) -> np.ndarray:
+    """(M,) labels unique across runs from (run, id) rows; −1 stays −1."""
+    pairs = np.concatenate(per_frame)
+    _, label = np.unique(pairs, axis=0, return_inverse=True)
+    return np.where(pairs[:, 1] >= 0, label.reshape(-1), -1).astype(np.int64)
 
 
 def check_run(path: Path) -> RunDir:

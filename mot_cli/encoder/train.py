@@ -7,6 +7,11 @@ frame (`pairs.py`) — the link teaches the encoder what changes from frame to f
 mask errors), which augmentation alone cannot. Negatives are the batch's other detections;
 batches are whole frames, so the objects an embedding must tell apart — those of the same
 frame — always compete. Members of one tracklet are never used as each other's negatives.
+
+With ``positives="identities"`` (the reference's supervised recipe, an upper bound for the
+bench) the positive is instead another detection of the same ground-truth identity, from
+any frame of the same video, and detections of one identity are never each other's
+negatives (`labels.py` gives detections their ids).
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ from mot_cli.encoder.model import DepthMaskEncoder, EncoderConfig, build_encoder
 from mot_cli.encoder.pairs import LinkConfig
 from mot_cli.errors import MotCliError
 
+POSITIVES = ("links", "identities")
+
 __all__ = [
+    "POSITIVES",
     "TrainConfig",
     "TrainResult",
     "checkpoint_record_path",
@@ -67,6 +75,8 @@ class TrainConfig:
             network's many short kernels gain little from more, a shared CPU makes them
             wait on each other (here, 2 threads ran 3.7x slower than 1 under load), and a
             fixed count keeps the sums, so the weights, the same across machines.
+        positives: ``"links"`` (no labels: views and unambiguous cross-frame links) or
+            ``"identities"`` (ground-truth ids the training set must carry; supervised).
     """
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -81,6 +91,7 @@ class TrainConfig:
     link_positive: float = 0.5
     seed: int = 0
     threads: int = 1
+    positives: str = "links"
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -97,6 +108,10 @@ class TrainConfig:
             raise MotCliError(f"--threads must be >= 1, got {self.threads}")
         if not 0.0 <= self.link_positive <= 1.0:
             raise MotCliError(f"link_positive must be in [0, 1], got {self.link_positive}")
+        if self.positives not in POSITIVES:
+            raise MotCliError(
+                f"positives must be one of {', '.join(POSITIVES)}, got {self.positives!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -171,6 +186,45 @@ def _partners(
     return np.where(use, neighbour, anchors)
 
 
+@dataclass(frozen=True)
+class _Identities:
+    """Same-identity lookup for supervised positives: members of each id, contiguous."""
+
+    order: np.ndarray  # sample indices sorted by identity
+    start: np.ndarray  # (M,) where a sample's identity begins in `order`
+    size: np.ndarray  # (M,) members of that identity (0: unlabelled)
+    position: np.ndarray  # (M,) the sample's own place among them
+    groups: np.ndarray  # (M,) InfoNCE group label: the identity, or a unique one
+
+    @classmethod
+    def of(cls, identity: np.ndarray) -> _Identities:
+        """The lookup for (M,) identities (−1: unlabelled, never anyone's positive)."""
+        count = len(identity)
+        order = np.argsort(identity, kind="stable")
+        ids = identity[order]
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if count else np.zeros(0, int)
+        sizes = np.diff(np.r_[starts, count])
+        run_start, run_size = np.repeat(starts, sizes), np.repeat(sizes, sizes)
+        start = np.empty(count, np.int64)
+        size = np.empty(count, np.int64)
+        position = np.empty(count, np.int64)
+        start[order], size[order] = run_start, run_size
+        position[order] = np.arange(count) - run_start
+        labelled = identity >= 0
+        size[~labelled] = 0
+        groups = np.where(labelled, identity, identity.max(initial=0) + 1 + np.arange(count))
+        return cls(order, start, size, position, groups)
+
+    def partners(self, anchors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Another member of each anchor's identity at random (itself when alone or
+        unlabelled)."""
+        size = self.size[anchors]
+        step = 1 + np.floor(rng.random(len(anchors)) * np.maximum(size - 1, 1)).astype(np.int64)
+        place = (self.position[anchors] + step) % np.maximum(size, 1)
+        other = self.order[self.start[anchors] + place]
+        return np.where(size > 1, other, anchors)
+
+
 @contextmanager
 def _deterministic(seed: int, threads: int) -> Iterator[None]:
     """Seeded, deterministic torch on `threads` threads for the block; the global RNG, flag
@@ -195,9 +249,15 @@ def _batch_loss(
     config: TrainConfig,
     rng: np.random.Generator,
     generator: torch.Generator,
+    identities: _Identities | None = None,
 ) -> torch.Tensor:
     """InfoNCE of one batch: a view of each anchor against a view of its positive."""
-    partners = _partners(anchors, data, config.link_positive, rng)
+    if identities is not None:
+        partners = identities.partners(anchors, rng)
+        labels = identities.groups
+    else:
+        partners = _partners(anchors, data, config.link_positive, rng)
+        labels = data.tracklet
     size = config.encoder.input_size
     views = torch.cat(
         [
@@ -207,7 +267,7 @@ def _batch_loss(
     )
     # Channels-last runs these small convolutions ~1.6x faster on CPU.
     embedded = encoder(views.contiguous(memory_format=torch.channels_last))
-    groups = torch.from_numpy(data.tracklet[anchors])
+    groups = torch.from_numpy(labels[anchors])
     return info_nce(embedded[: len(anchors)], embedded[len(anchors) :], groups, config.temperature)
 
 
@@ -218,6 +278,11 @@ def train_encoder(
     (CPU kernels of another instruction set may round differently)."""
     from mot_cli.progress import loss_bar
 
+    identities = None
+    if config.positives == "identities":
+        if data.identity is None:
+            raise MotCliError("positives='identities' needs ground-truth ids on every frame")
+        identities = _Identities.of(data.identity)
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     plan = [_batches(data.groups, config.batch, rng)]
@@ -240,7 +305,9 @@ def train_encoder(
             for batches in plan:
                 losses = []
                 for anchors in batches:
-                    loss = _batch_loss(encoder, data, anchors, config, rng, generator)
+                    loss = _batch_loss(
+                        encoder, data, anchors, config, rng, generator, identities
+                    )
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     optimiser.step()

@@ -153,9 +153,18 @@ def load_warps(table: pa.Table) -> dict[int, np.ndarray]:
 
 
 def cached_inputs(
-    run_dir: RunDir, *, appearance: bool = True, camera_motion: bool = True
+    run_dir: RunDir,
+    *,
+    appearance: bool = True,
+    camera_motion: bool = True,
+    sd_embeddings: bool = False,
+    masks: bool = False,
 ) -> tuple[dict[int, Detections], dict[int, np.ndarray] | None]:
-    """The tracker's inputs from a run folder's finished caches (benchmarks replay these)."""
+    """The tracker's inputs from a run folder's finished caches (benchmarks replay these).
+
+    `sd_embeddings` and `masks` also attach the depth×mask embeddings and the masks (on the
+    grid `mot_cli.maskgrid.default_cell` picks for the video's height); each must be cached.
+    """
     from mot_cli.schema import CAMERA_MOTION, DETECTIONS
     from mot_cli.stages import detect, embed
     from mot_cli.stages.camera_motion import STAGE as MOTION_STAGE
@@ -167,5 +176,45 @@ def cached_inputs(
     embeddings = run_dir.read_completed(embed.STAGE, None) if appearance else None
     if embeddings is not None:
         detections = embed.attach(detections, embeddings)
+    if sd_embeddings:
+        detections = attach_sd_embeddings(run_dir, detections)
+    if masks:
+        detections = attach_masks(run_dir, detections)
     motion = run_dir.read_completed(MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
     return detections, None if motion is None else load_warps(motion)
+
+
+def attach_sd_embeddings(
+    run_dir: RunDir, detections: dict[int, Detections]
+) -> dict[int, Detections]:
+    """The detections with the run's cached depth×mask embeddings."""
+    from mot_cli.stages import sd_embed
+
+    table = sd_embed.read_sd_embeddings(run_dir)
+    if table is None:
+        raise MotCliError(
+            f"{run_dir.file(sd_embed.STAGE)}: no sd embeddings cache (the S_sd cue needs one)"
+        )
+    return sd_embed.attach(detections, table)
+
+
+def attach_masks(run_dir: RunDir, detections: dict[int, Detections]) -> dict[int, Detections]:
+    """The detections with the run's cached masks on the default grid for its video."""
+    from mot_cli.maskgrid import MaskGrid, default_cell
+    from mot_cli.stages import segment
+
+    masks = segment.read_masks(run_dir)
+    height = run_dir.load_manifest().get("source", {}).get("height")
+    if not isinstance(height, int) or height < 1:
+        raise MotCliError(f"{run_dir.manifest_path}: the source's height is not recorded")
+    cell = default_cell(height)
+    out = {}
+    for number, dets in detections.items():
+        rles = masks.get(number, [])
+        if len(rles) != len(dets):
+            raise MotCliError(
+                f"{run_dir.file(segment.STAGE)} has {len(rles)} masks for frame {number} but "
+                f"detections has {len(dets)}; re-run `mot-cli segment --force`"
+            )
+        out[number] = dets.replace(masks=MaskGrid.from_rle(rles, dets.xyxy, cell))
+    return out

@@ -115,6 +115,15 @@ class TrackerConfig:
         relink_threshold: smallest joint similarity (appearance and motion) to relink.
         smooth_sigma: offline only: Gaussian smoothing of boxes along a track, in frames
             (0: off; ref: StrongSORT's GSI, our own simpler version).
+        w_iom: weight of the mask IoM cue in the first round: a track's last mask, moved to
+            its predicted box, against each detection's mask (ref: DIOR's mask IoM); boxes
+            stand in where the detections carry no masks. 0 (the default) leaves it out.
+        mask_occlusion: when the detections carry masks, measure the cover of
+            `skip_occluded_embedding` by other detections' masks inside a detection's box
+            instead of by their boxes (ref: SAM2MOT, on mask overlap).
+        mask_occlusion_threshold: fraction of a detection's box that other masks cover for
+            it to count as occluded under `mask_occlusion` (a person fills about half of
+            their box, so this sits below `occlusion_threshold`).
     """
 
     score_scale: str = "raw"
@@ -155,6 +164,9 @@ class TrackerConfig:
     relink_max_gap: int = 60
     relink_threshold: float = 0.6
     smooth_sigma: float = 5.0
+    w_iom: float = 0.0
+    mask_occlusion: bool = False
+    mask_occlusion_threshold: float = 0.3
 
     def __post_init__(self) -> None:
         """Validate every field so a bad value fails here, naming the argument."""
@@ -243,6 +255,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "relink_max_gap": (1, None),
     "relink_threshold": (-1.0, 2.0),
     "smooth_sigma": (0.0, None),
+    "w_iom": (0.0, None),
+    "mask_occlusion_threshold": (0.0, 1.0),
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"score_scale": SCORE_SCALES}

@@ -5,9 +5,9 @@ so the tracker picks them by name and the cost is their weighted sum (ref: OC-SO
 association functions; SelfTrEncMOT's ``-(S_iou + S_angle + S_sd + S_emb)``). The array-level
 functions they wrap (`iou_matrix`, `angle_similarity`, ...) are public for tests and reuse.
 
-Ranges: ``iou`` and ``iom`` and ``last_iou`` in [0, 1]; ``angle`` in [-0.5, 0.5] (times the
-detection score in [0, 1]); ``embedding`` and ``depth_segmentation`` in [-1, 1] (cosine), 0
-where either side has no embedding.
+Ranges: ``iou``, ``iom``, ``mask_iom`` and ``last_iou`` in [0, 1]; ``angle`` in [-0.5, 0.5]
+(times the detection score in [0, 1]); ``embedding`` and ``depth_segmentation`` in [-1, 1]
+(cosine), 0 where either side has no embedding.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from mot_cli.maskgrid import MaskGrid, mask_iom
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class TrackView:
         embedding: (T, E) L2-normalised appearance memory, or None.
         has_embedding: (T,) which rows of `embedding` hold a memory.
         sd_embedding: (T, F) depth x segmentation memory, or None.
+        masks: (T) last observed masks moved to the predicted boxes, or None.
     """
 
     xyxy: np.ndarray
@@ -39,6 +42,7 @@ class TrackView:
     embedding: np.ndarray | None = None
     has_embedding: np.ndarray | None = None
     sd_embedding: np.ndarray | None = None
+    masks: MaskGrid | None = None
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,14 @@ class DetView:
         score: (D,) scores normalised to [0, 1].
         embedding: (D, E) L2-normalised appearance embeddings, or None.
         sd_embedding: (D, F) depth x segmentation embeddings, or None.
+        masks: (D) instance masks, or None.
     """
 
     xyxy: np.ndarray
     score: np.ndarray
     embedding: np.ndarray | None = None
     sd_embedding: np.ndarray | None = None
+    masks: MaskGrid | None = None
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,6 +196,17 @@ def iom_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
     return iom_matrix(tracks.xyxy, dets.xyxy)
 
 
+def mask_iom_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Mask intersection over minimum of tracks' moved masks and detections', in [0, 1].
+
+    Without masks on either side it is the boxes' IoM (`iom_cue`), so the cue still means
+    "how much of the smaller object lies inside the other".
+    """
+    if tracks.masks is None or dets.masks is None:
+        return iom_cue(tracks, dets)
+    return mask_iom(tracks.masks, dets.masks)
+
+
 def angle_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
     """Velocity-direction consistency scaled by detection score, in [-0.5, 0.5]."""
     return angle_similarity(tracks.velocity, tracks.previous_obs, dets.xyxy, dets.score)
@@ -219,6 +236,7 @@ CUES: dict[str, Cue] = {
     "iou": iou_cue,
     "last_iou": last_iou_cue,
     "iom": iom_cue,
+    "mask_iom": mask_iom_cue,
     "angle": angle_cue,
     "embedding": embedding_cue,
     "depth_segmentation": depth_segmentation_cue,

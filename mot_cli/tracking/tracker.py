@@ -4,7 +4,10 @@ One `Tracker.update` call per frame runs these rounds (ref: Cao et al. 2023, OC-
 Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
 
 1. confident detections vs all tracks, similarity ``w_iou S_iou + w_angle S_angle +
-   W_emb S_emb + w_sd S_sd`` (W_emb adaptive), gated by IoU with the Kalman prediction;
+   W_emb S_emb + w_sd S_sd + w_iom S_mask_iom`` (W_emb adaptive), gated by IoU with the
+   Kalman prediction; S_sd compares depth×mask embeddings (`Detections.sd_embedding`) with
+   each track's moving average of them, S_mask_iom a track's last mask, moved with its
+   predicted box, with each detection's (`Detections.masks`);
 2. optionally BYTE: weak detections vs the tracks still unmatched, by IoU;
 3. OCR: confident detections left vs tracks left, by IoU with their *last observation*
    (recovers tracks whose prediction drifted while lost);
@@ -13,7 +16,8 @@ Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
 
 Matched tracks are corrected (with ORU when they come back from a gap), update their
 velocity direction and, unless the detection is heavily covered by another one (ref:
-SAM2MOT's occlusion-aware memory), their appearance memory with Deep OC-SORT's
+SAM2MOT's occlusion-aware memory; by boxes, or with `mask_occlusion` by other masks inside
+its box), their appearance and depth×mask memories with Deep OC-SORT's
 confidence-dependent moving average. Unmatched confident detections start tracks; a track
 gets its public id when it is confirmed, so ids run 1, 2, 3 ... per tracker with no gaps.
 """
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mot_cli.detections import Detections
+from mot_cli.maskgrid import MaskGrid, covered_by_others
 from mot_cli.tracking import kalman
 from mot_cli.tracking.assign import Matches, assign
 from mot_cli.tracking.config import TrackerConfig
@@ -87,6 +92,11 @@ class _Tracks:
     has_embedding: np.ndarray  # (T,) bool
     sd_embedding: np.ndarray  # (T, F) depth x segmentation memory
     has_sd: np.ndarray  # (T,) bool
+    mask_bits: np.ndarray  # (T,) object: last observed mask's cells (MaskGrid.bits), or None
+    mask_origin: np.ndarray  # (T, 2) int64 its window's top-left cell
+    mask_area: np.ndarray  # (T,) int64 its set cells
+    mask_centre: np.ndarray  # (T, 2) centre of the box it was observed with (that frame's px)
+    has_mask: np.ndarray  # (T,) bool
 
     @classmethod
     def empty(cls, delta_t: int) -> _Tracks:
@@ -111,6 +121,11 @@ class _Tracks:
             has_embedding=np.zeros(0, bool),
             sd_embedding=np.zeros((0, 0)),
             has_sd=np.zeros(0, bool),
+            mask_bits=np.empty(0, object),
+            mask_origin=np.zeros((0, 2), np.int64),
+            mask_area=np.zeros(0, np.int64),
+            mask_centre=np.zeros((0, 2)),
+            has_mask=np.zeros(0, bool),
         )
 
     def __len__(self) -> int:
@@ -162,6 +177,7 @@ class Tracker:
         self._frame = 0
         self._next_key = 0
         self._next_id = 1
+        self._mask_cell: int | None = None
 
     def update(
         self,
@@ -175,7 +191,8 @@ class Tracker:
             detections: this frame's boxes, scores and optional appearance embeddings.
             warp: 2x3 affine or 3x3 homography mapping the previous frame's pixels onto this
                 frame's (camera motion), or None for a static camera.
-            sd_embedding: optional (N, F) depth x segmentation embeddings of the detections.
+            sd_embedding: optional (N, F) depth x segmentation embeddings of the detections;
+                None uses `detections.sd_embedding` (if any).
         """
         t = self._step(detections, warp, sd_embedding)
         rows = np.flatnonzero(t.id > 0)
@@ -194,16 +211,20 @@ class Tracker:
         """Run one frame; return the rows of tracks that were matched or started in it."""
         cfg = self.config
         self._frame += 1
-        if sd_embedding is not None:
-            sd_embedding = np.asarray(sd_embedding, dtype=np.float64)
-            if sd_embedding.ndim != 2 or len(sd_embedding) != len(dets):
-                raise ValueError(f"sd_embedding must be (N={len(dets)}, F)")
+        sd_embedding = self._sd_input(dets, sd_embedding)
         self._advance(warp)
         tr = self._tracks
         if dets.embedding is not None:
             tr.embedding = _widen(tr.embedding, dets.embedding.shape[1], "embedding")
         if sd_embedding is not None:
             tr.sd_embedding = _widen(tr.sd_embedding, sd_embedding.shape[1], "sd_embedding")
+        masks = dets.masks
+        if masks is not None:
+            if self._mask_cell not in (None, masks.cell):
+                raise ValueError(
+                    f"mask cell changed from {self._mask_cell} to {masks.cell} within a sequence"
+                )
+            self._mask_cell = masks.cell
 
         xyxy = dets.xyxy.astype(np.float64)
         score = dets.score.astype(np.float64)
@@ -212,14 +233,17 @@ class Tracker:
         emb = None if dets.embedding is None else dets.embedding.astype(np.float64)
 
         previous = self._previous_obs()
+        predicted = kalman.z_to_xyxy(tr.mean)
+        use_masks = masks is not None and cfg.w_iom > 0
         view = TrackView(
-            xyxy=kalman.z_to_xyxy(tr.mean),
+            xyxy=predicted,
             last_obs=tr.last_obs,
             previous_obs=previous,
             velocity=tr.velocity,
             embedding=tr.embedding if tr.embedding.shape[1] else None,
             has_embedding=tr.has_embedding,
             sd_embedding=tr.sd_embedding if tr.sd_embedding.shape[1] else None,
+            masks=self._track_masks(predicted, masks.cell) if use_masks else None,
         )
 
         def det_view(idx: np.ndarray) -> DetView:
@@ -228,6 +252,7 @@ class Tracker:
                 np.clip(score[idx], 0.0, 1.0),
                 None if emb is None else emb[idx],
                 None if sd_embedding is None else sd_embedding[idx],
+                masks[idx] if use_masks else None,
             )
 
         all_tracks = np.arange(len(tr))
@@ -265,14 +290,27 @@ class Tracker:
 
         track_rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
         det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
-        occluded = self._occluded(xyxy, score)
+        occluded = self._occluded(xyxy, score, masks)
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
         self._start(left_high[score[left_high] > cfg.new_track_threshold], xyxy, score, emb,
                     sd_embedding)
+        if masks is not None:
+            self._remember_masks(masks, xyxy)
         self._confirm()
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
         return matched
+
+    def _sd_input(self, dets: Detections, given: np.ndarray | None) -> np.ndarray | None:
+        """This frame's sd embeddings (given, else the detections'), checked; None when
+        `w_sd` is 0, since an unweighted memory could not change a match."""
+        sd = dets.sd_embedding if given is None else given
+        if sd is None or self.config.w_sd == 0:
+            return None
+        sd = np.asarray(sd, dtype=np.float64)
+        if sd.ndim != 2 or len(sd) != len(dets):
+            raise ValueError(f"sd_embedding must be (N={len(dets)}, F)")
+        return sd
 
     def _advance(self, warp: np.ndarray | None) -> None:
         """Move every track to this frame: camera warp, Kalman prediction, bookkeeping."""
@@ -313,6 +351,7 @@ class Tracker:
             "angle": cfg.w_angle,
             "embedding": 0 if no_emb else cfg.w_emb,
             "depth_segmentation": cfg.w_sd,
+            "mask_iom": cfg.w_iom,
         }
         iou = CUES["iou"](view, dets)
         total = cfg.w_iou * iou
@@ -348,15 +387,58 @@ class Tracker:
         )
         return sim, allowed
 
-    def _occluded(self, xyxy: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """Which detections another considered detection covers too much to trust appearance."""
+    def _occluded(
+        self, xyxy: np.ndarray, score: np.ndarray, masks: MaskGrid | None
+    ) -> np.ndarray:
+        """Which detections another considered detection covers too much to trust appearance:
+        by its box, or with `mask_occlusion` and masks, by its mask inside the box."""
         cfg = self.config
         occluded = np.zeros(len(xyxy), bool)
         if not cfg.skip_occluded_embedding:
             return occluded
         considered = np.flatnonzero(score > cfg.low_threshold)
-        occluded[considered] = covered_fraction(xyxy[considered]) > cfg.occlusion_threshold
+        if cfg.mask_occlusion and masks is not None:
+            cover = covered_by_others(masks[considered])
+            occluded[considered] = cover > cfg.mask_occlusion_threshold
+        else:
+            occluded[considered] = covered_fraction(xyxy[considered]) > cfg.occlusion_threshold
         return occluded
+
+    def _track_masks(self, predicted: np.ndarray, cell: int) -> MaskGrid:
+        """Every track's last mask moved with its box to the prediction (camera motion
+        included); a track without one stands in with its predicted box."""
+        tr = self._tracks
+        centre = (predicted[:, :2] + predicted[:, 2:]) / 2
+        have = tr.has_mask
+        if have.all():
+            remembered = MaskGrid(cell, tr.mask_origin, tuple(tr.mask_bits), tr.mask_area)
+            return remembered.moved(centre - tr.mask_centre)
+        boxes = MaskGrid.from_boxes(predicted, cell)
+        moved = MaskGrid(
+            cell, tr.mask_origin[have], tuple(tr.mask_bits[have]), tr.mask_area[have]
+        ).moved(centre[have] - tr.mask_centre[have])
+        origin = boxes.origin.copy()
+        origin[have] = moved.origin
+        bits = list(boxes.bits)
+        for row, mask in zip(np.flatnonzero(have).tolist(), moved.bits, strict=True):
+            bits[row] = mask
+        area = boxes.area.copy()
+        area[have] = moved.area
+        return MaskGrid(cell, origin, tuple(bits), area)
+
+    def _remember_masks(self, masks: MaskGrid, xyxy: np.ndarray) -> None:
+        """Tracks matched or started this frame keep their detection's mask and box centre."""
+        tr = self._tracks
+        rows = np.flatnonzero(tr.det_index >= 0)
+        if not len(rows):
+            return
+        det = tr.det_index[rows]
+        for row, index in zip(rows.tolist(), det.tolist(), strict=True):
+            tr.mask_bits[row] = masks.bits[index]
+        tr.mask_origin[rows] = masks.origin[det]
+        tr.mask_area[rows] = masks.area[det]
+        tr.mask_centre[rows] = (xyxy[det, :2] + xyxy[det, 2:]) / 2
+        tr.has_mask[rows] = True
 
     def _alpha(self, score: np.ndarray) -> np.ndarray:
         """Deep OC-SORT's confidence-dependent EMA factor (ref: §3.3, "dynamic appearance").
@@ -460,6 +542,11 @@ class Tracker:
             has_embedding=np.full(n, emb is not None),
             sd_embedding=sd[det_rows] if sd is not None else np.zeros((n, s_dim)),
             has_sd=np.full(n, sd is not None),
+            mask_bits=np.full(n, None, object),
+            mask_origin=np.zeros((n, 2), np.int64),
+            mask_area=np.zeros(n, np.int64),
+            mask_centre=np.zeros((n, 2)),
+            has_mask=np.zeros(n, bool),
         )
         self._tracks = tr.extend(new)
 
@@ -560,7 +647,7 @@ def track_sequence(
             for _ in range(number - previous_frame - 1):
                 tracker._step(Detections.empty(), None, None)
         previous_frame = number
-        scaled = Detections(dets.xyxy, normal[start : start + len(dets)], dets.cls, dets.embedding)
+        scaled = dets.replace(score=normal[start : start + len(dets)])
         start += len(dets)
         rows = tracker._step(scaled, warp, None)
         idx = rows.det_index
