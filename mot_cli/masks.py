@@ -97,7 +97,9 @@ def decode_mask(rle: dict) -> np.ndarray:
         compressed = mask_utils.frPyObjects(
             {"size": [height, width], "counts": counts}, height, width
         )
-        return mask_utils.decode(compressed).astype(bool)
+        with warnings.catch_warnings():  # pycocotools 2.0.11 trips numpy 2's copy= deprecation
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return mask_utils.decode(compressed).astype(bool)
     return decode(counts.decode() if isinstance(counts, bytes) else counts, height, width)
 
 
