@@ -82,15 +82,20 @@ def main() -> None:
                         help="encoder checkpoint (default: WORK/ablation/pydnet-HxWxD/"
                         "self-supervised.pt at the default encoder size)")
     args = parser.parse_args()
-    from mot_cli.cache import RunDir
+    from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import sd_embed
 
     checkpoint = args.checkpoint or args.work / default_checkpoint()
+    config = sd_embed.SdEmbedConfig(str(checkpoint))
     for seq in DEV_SET:
         started = time.perf_counter()
-        table = sd_embed.run(RunDir(args.work / args.source / seq.name), checkpoint,
-                             show_progress=False)
-        print(f"  sd embeddings {args.source}/{seq.name}: {table.num_rows} rows, "
+        # the detections, masks and depth maps are read from the run folder as they are
+        run = open_run(seq.video, args.work / args.source, seq.name)
+        try:
+            rows = produce(run, sd_embed.STAGE, {sd_embed.STAGE: config}).entry(sd_embed.STAGE)
+        finally:
+            run.close()
+        print(f"  sd embeddings {args.source}/{seq.name}: {rows['rows']} rows, "
               f"{time.perf_counter() - started:.1f} s", flush=True)
     print(sd_replay_line(args.work, args.source, DEV_SET, []))
 

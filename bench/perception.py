@@ -156,8 +156,8 @@ def _pseudo_ms(frames, boxes) -> float:
 def _cache_sizes(folder: Path, frames: int = 30) -> list[tuple[str, str, float]]:
     """MB per 1000 frames of each cache, from the stage code on the first `frames` frames."""
     from mot_cli.detections import Detections
-    from mot_cli.pipeline import open_run
-    from mot_cli.stages import depth, segment
+    from mot_cli.pipeline import open_run, produce
+    from mot_cli.stages import depth, detect, segment
     from mot_cli.video import FrameRange
 
     rows = []
@@ -173,8 +173,18 @@ def _cache_sizes(folder: Path, frames: int = 30) -> list[tuple[str, str, float]]
             boxes = _boxes(gt, number)
             detections[number] = Detections(boxes, np.ones(len(boxes)), np.zeros(len(boxes)))
         run = open_run(DATASETS / "videos" / video, folder, frame_range=FrameRange(1, frames))
-        segment.run(run.source, run.run_dir, segment.SegmentConfig(), run.frames, detections, "gt")
-        depth.run(run.source, run.run_dir, depth.DepthConfig(), run.frames, detections, "gt")
+        det_txt = folder / f"{label}-gt-det.txt"  # the ground-truth boxes as the detections
+        det_txt.write_text("".join(
+            f"{n},-1,{x1},{y1},{x2 - x1},{y2 - y1},1,-1,-1,-1\n"
+            for n, dets in detections.items() for x1, y1, x2, y2 in dets.xyxy
+        ))  # fmt: skip
+        produce(run, depth.STAGE, {
+            detect.STAGE: detect.DetectConfig(det_txt=det_txt),
+            segment.STAGE: segment.SegmentConfig(),
+            depth.MAPS_STAGE: depth.DepthConfig(),
+            depth.STAGE: depth.DepthStatsConfig(),
+        })  # fmt: skip
+        run.close()
         people = sum(len(d) for d in detections.values()) / frames
         for stage in (segment.STAGE, depth.MAPS_STAGE, depth.STAGE):
             size = run.run_dir.file(stage).stat().st_size / 1e6 * 1000 / frames

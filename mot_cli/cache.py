@@ -45,7 +45,7 @@ from mot_cli.files import (
     write_text,
     writing,
 )
-from mot_cli.schema import SCHEMA_VERSION
+from mot_cli.schema import SCHEMA_VERSION, STAGE_FILES
 
 __all__ = [
     "ENV_LOCK_TIMEOUT",
@@ -306,7 +306,24 @@ class RunDir:
         return manifest
 
     def file(self, stage: str) -> Path:
-        return self.path / f"{stage}.parquet"
+        """Where a stage's cache lives: `<stage>.parquet`, or its name in STAGE_FILES."""
+        return self.path / STAGE_FILES.get(stage, f"{stage}.parquet")
+
+    def check(self, stage: str, key: str) -> None:
+        """Refuse a finished stage's file that is not the one its entry speaks of.
+
+        A table is checked by its footer's stamp (`check_table`); another file (a checkpoint)
+        by the sha256 its commit recorded.
+        """
+        path = self.file(stage)
+        if path.suffix == ".parquet":
+            check_table(path, stage=stage, key=key)
+            return
+        recorded = ((self.entry(stage) or {}).get("files") or {}).get(path.name)
+        if recorded is not None and file_sha256(path) != recorded:
+            raise MotCliError(
+                f"{path}: changed since the {stage} stage wrote it; re-run with --force"
+            )
 
     def entry(self, stage: str) -> dict | None:
         """The manifest's entry for a stage, if any."""

@@ -13,24 +13,38 @@ stages that are due together share one decode pass of the video (stages/_framewi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from mot_cli.cache import RunDir, check_table
+from mot_cli.cache import RunDir
 from mot_cli.errors import ModelNotFoundError, MotCliError
 from mot_cli.files import prepare_folder
 from mot_cli.progress import console
+from mot_cli.schema import DETECTIONS_STAGE
 from mot_cli.scope import at_command_end
-from mot_cli.stages import camera_motion, detect, embed, track
+from mot_cli.stages import (
+    camera_motion,
+    depth,
+    detect,
+    embed,
+    sd_embed,
+    sd_encoder,
+    segment,
+    track,
+)
 from mot_cli.stages._framewise import Lane, run_pass
 from mot_cli.stages._job import FramewiseJob, Job, StageInputs, TableJob
 from mot_cli.stages.camera_motion import CameraMotionConfig
+from mot_cli.stages.depth import DepthConfig, DepthStatsConfig
 from mot_cli.stages.detect import DetectConfig
 from mot_cli.stages.embed import EmbedConfig
+from mot_cli.stages.sd_embed import SdEmbedConfig
+from mot_cli.stages.sd_encoder import SdEncoderConfig
+from mot_cli.stages.segment import SegmentConfig
 from mot_cli.tracking import TrackerConfig
 from mot_cli.video import FrameRange, FrameSource, open_source
 
@@ -132,7 +146,8 @@ class Stage:
     `cues`: caches it reads only when they are asked for (a config given), e.g. appearance.
     `per_frame`: how frame-wise readers see its rows (frame -> value), if they may.
     `after_inputs`: it reads its inputs' finished tables, so it is planned only after they are
-    complete (it cannot share a decode pass with them). `command`: the command that makes it.
+    complete (it cannot share a decode pass with them). `command`: the command that makes it;
+    `also`: a tracking command that makes it too (both named when its cache is missing).
     """
 
     name: str
@@ -143,17 +158,52 @@ class Stage:
     per_frame: Callable[[pa.Table], Mapping[int, Any]] | None = None
     after_inputs: bool = False
     command: str = "track"
+    also: str | None = None
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("detections", DetectConfig, (), detect.plan, per_frame=detect.frame_detections,
-          command="detect"),
-    Stage("embeddings", EmbedConfig, ("detections",), embed.plan, command="embed"),
-    Stage("camera_motion", CameraMotionConfig, (), camera_motion.plan),
-    Stage("tracks", TrackerConfig, ("detections",), track.plan,
-          cues=("embeddings", "camera_motion"), after_inputs=True),
+    Stage(detect.STAGE, DetectConfig, (), detect.plan, per_frame=detect.frame_detections,
+          command="detect", also="track"),
+    Stage(embed.STAGE, EmbedConfig, (detect.STAGE,), embed.plan, command="embed",
+          also="track"),
+    Stage(camera_motion.STAGE, CameraMotionConfig, (), camera_motion.plan),
+    Stage(segment.STAGE, SegmentConfig, (detect.STAGE,), segment.plan, command="segment",
+          also="track --sd"),
+    Stage(depth.MAPS_STAGE, DepthConfig, (detect.STAGE,), depth.plan_maps, cues=(segment.STAGE,),
+          command="depth", also="track --sd"),
+    Stage(depth.STAGE, DepthStatsConfig, (depth.MAPS_STAGE, detect.STAGE), depth.plan_stats,
+          cues=(segment.STAGE,), after_inputs=True, command="depth"),
+    Stage(sd_encoder.STAGE, SdEncoderConfig, sd_encoder.READS, sd_encoder.plan,
+          after_inputs=True, command="train-encoder RUN", also="track --sd"),
+    Stage(sd_embed.STAGE, SdEmbedConfig, sd_embed.READS, sd_embed.plan,
+          cues=(sd_encoder.STAGE,), after_inputs=True, command="track --sd"),
+    Stage(track.STAGE, TrackerConfig, (detect.STAGE,), track.plan,
+          cues=(embed.STAGE, camera_motion.STAGE, segment.STAGE, sd_embed.STAGE),
+          after_inputs=True),
 )  # fmt: skip
-"""Every stage; adding one is a module with `plan` and `STAGE` plus one row here."""
+"""Every stage; adding one is a module with `plan` and `STAGE` plus one row here.
+
+The depth maps read the detections only for the weight-free `pseudo` backend (a network's
+key ignores them) and the masks (a cue) only for `pseudo` too; the encoder stage trains on the
+run's own caches; the tracker reads the masks and the depth×mask embeddings only when a cue
+of its config uses them.
+"""
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A config stand-in: use the stage's finished cache as it is, whatever config made it,
+    when it was made from the inputs of this walk (the keys its manifest entry records as
+    `upstream` are the current ones, and it covers these frames); otherwise run `fallback`,
+    or leave the stage off when there is none (a cue then is off; a stage that must read it
+    fails). With `force`, `fallback` runs even over a usable cache.
+
+    So `mot-cli depth` uses the masks `mot-cli segment` made, and `track --sd` the masks,
+    depth maps and encoder made by hand with other backends, making them with the defaults
+    only when they are missing or stale.
+    """
+
+    fallback: object | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +231,7 @@ def produce(
     target: str | Sequence[str],
     configs: Mapping[str, object],
     *,
-    force: bool = False,
+    force: bool | Collection[str] = False,
     optional: Mapping[str, str] | None = None,
     trust_keys: bool = False,
     stages: tuple[Stage, ...] = STAGES,
@@ -189,12 +239,13 @@ def produce(
     """Make `target`'s cache fresh, running exactly the missing or stale stages it needs.
 
     `target` may name several stages (a batch's perception task makes everything the tracks
-    read, in one decode pass). `configs` maps stage names to configs. A stage the target reads
-    that has no config is taken from its cache as it is (an error when there is none); a cue
-    without a config is off. `optional` maps stages to the cue they give
-    (`{"embeddings": "appearance"}`): when their model weights cannot be found, the cue is
-    turned off with a warning instead of an error. `force` recomputes every stage that has a
-    config. `trust_keys` skips even a stage that asks to always run (the tracker) when its key
+    read, in one decode pass). `configs` maps stage names to configs, or to `Cached` (use the
+    cache there is when it fits these inputs). A stage the target reads that has no config is
+    taken from its cache as it is (an error when there is none); a cue without a config is
+    off. `optional` maps stages to the cue they give (`{"embeddings": "appearance"}`): when
+    their model weights cannot be found, the cue is turned off with a warning instead of an
+    error. `force` recomputes every stage that has a config (True) or the stages it names.
+    `trust_keys` skips even a stage that asks to always run (the tracker) when its key
     matches, so a batch re-run leaves a finished run as it is.
     """
     rows = {stage.name: stage for stage in stages}
@@ -230,9 +281,10 @@ def _order(
             return
         config = configs.get(name)
         if config is not None:
-            if not isinstance(config, stage.config):
+            given = config.fallback if isinstance(config, Cached) else config
+            if given is not None and not isinstance(given, stage.config):
                 raise TypeError(
-                    f"stage {name!r} takes a {stage.config.__name__}, got {type(config).__name__}"
+                    f"stage {name!r} takes a {stage.config.__name__}, got {type(given).__name__}"
                 )
             for read in stage.reads + tuple(c for c in stage.cues if configs.get(c) is not None):
                 visit(read)
@@ -250,7 +302,7 @@ class _Graph:
     run: Run
     rows: dict[str, Stage]
     configs: Mapping[str, object]
-    force: bool
+    force: bool | Collection[str]
     optional: dict[str, str]
     order: list[Stage]
     trust_keys: bool = False
@@ -273,6 +325,15 @@ class _Graph:
             self.keys[stage.name] = self._cached_key(stage)
             return
         missing = [r for r in stage.reads if r not in self.keys]
+        if isinstance(config, Cached):
+            rebuild = config.fallback is not None and self.forced(stage.name)
+            key = None if missing or rebuild else self._usable_cache(stage)
+            if key is not None:
+                self.keys[stage.name] = key
+                return
+            config = config.fallback
+            if config is None:
+                return  # off
         if missing:
             raise MotCliError(f"{stage.name} needs {missing[0]}, which is off")
         reads = [r for r in stage.reads + stage.cues if r in self.keys]
@@ -283,6 +344,7 @@ class _Graph:
             self.run.source, self.run_dir, self.run.name, self.run.frames,
             {r: self.keys[r] for r in reads},
             {r: view for r, view in views.items() if view is not None},
+            self.forced(stage.name),
         )  # fmt: skip
         try:
             job = stage.plan(inputs, config)
@@ -294,8 +356,9 @@ class _Graph:
             return
         self.keys[stage.name] = job.key
         always = isinstance(job, TableJob) and job.always and not self.trust_keys
-        if not (self.force or always) and self.run_dir.completed_key(stage.name) == job.key:
-            check_table(self.run_dir.file(stage.name), stage=stage.name, key=job.key)
+        fresh = self.run_dir.completed_key(stage.name) == job.key
+        if not (self.forced(stage.name) or always) and fresh:
+            self.run_dir.check(stage.name, job.key)
             console.print(f"{stage.name}: cache up to date ({self.run_dir.file(stage.name)})")
         elif isinstance(job, FramewiseJob):
             self._wait(stage, job, reads)
@@ -305,10 +368,14 @@ class _Graph:
             job.run()
             self.ran.append(stage.name)
 
+    def forced(self, name: str) -> bool:
+        """Whether `force` asks to recompute this stage (all, or those it names)."""
+        return self.force is True or (not isinstance(self.force, bool) and name in self.force)
+
     def flush(self) -> None:
         """Run the frame-wise stages waiting, together, in one decode pass."""
         if self.lanes:
-            run_pass(self.run_dir, self.run.source, self.lanes, self.force)
+            run_pass(self.run_dir, self.run.source, self.lanes)
             self.ran.extend(lane.job.stage for lane in self.lanes)
             self.lanes = []
 
@@ -317,7 +384,7 @@ class _Graph:
         if stage.per_frame is not None and self._read_per_frame(stage.name):
             publish = _publisher(self.views.setdefault(stage.name, {}), stage.per_frame)
         waits_for = tuple(r for r in reads if r in self.waiting)
-        self.lanes.append(Lane(job, waits_for, publish))
+        self.lanes.append(Lane(job, waits_for, publish, restart=self.forced(stage.name)))
 
     def _read_per_frame(self, name: str) -> bool:
         """Whether a frame-wise stage of this walk reads `name`."""
@@ -339,12 +406,30 @@ class _Graph:
             self.views[name] = dict(per_frame(table))
         return self.views[name]
 
+    def _usable_cache(self, stage: Stage) -> str | None:
+        """The key of the stage's finished cache when it was made from this walk's inputs."""
+        key = self.run_dir.completed_key(stage.name)
+        if key is None:
+            return None
+        entry = self.run_dir.entry(stage.name) or {}
+        made_from = entry.get("upstream") or {}
+        if any(self.keys.get(name) != value for name, value in made_from.items()):
+            return None
+        frames = entry.get("frames")
+        if frames is not None and tuple(frames) not in {
+            self.run.frames, self.run.covered([DETECTIONS_STAGE])
+        }:
+            return None
+        self.run_dir.check(stage.name, key)
+        console.print(f"{stage.name}: using the existing cache ({self.run_dir.file(stage.name)})")
+        return key
+
     def _cached_key(self, stage: Stage) -> str:
         key = self.run_dir.completed_key(stage.name)
         if key is None:
             how = f"`mot-cli {stage.command}` first"
-            if stage.command != "track":
-                how += " (or `mot-cli track`, which runs every stage)"
+            if stage.also:
+                how += f" (or `mot-cli {stage.also}`, which makes it too)"
             raise MotCliError(f"{self.run_dir.file(stage.name)}: no {stage.name} cache; run {how}")
         return key
 

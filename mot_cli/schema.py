@@ -28,6 +28,11 @@ depth.parquet        frame int32, det int32 (rows align with detections.parquet)
 depth_maps.parquet   frame int32, height, width int32 (the map's size), scale float32 (frame
                      pixels per map pixel), metric bool (true: values are 1/metres),
                      map binary (float16 little-endian, row-major, height*width values)
+sd_embeddings.parquet frame int32, det int32, embedding fixed_size_list<float32>[D]: the
+                     depth×mask encoder's L2-normalised embedding of each detection (rows align
+                     with detections.parquet)
+sd_encoder.pt        (not a table) the depth×mask encoder trained on the run's own caches, as
+                     `mot_cli.encoder.save_checkpoint` writes it; its sha256 is in the manifest
 """
 
 from __future__ import annotations
@@ -35,6 +40,22 @@ from __future__ import annotations
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
+
+# Stage names: each is a cache's manifest entry and, with `.parquet`, its file name in the run
+# folder (STAGE_FILES names the others). Stage modules, outputs and the encoder all use these.
+DETECTIONS_STAGE = "detections"
+EMBEDDINGS_STAGE = "embeddings"
+CAMERA_MOTION_STAGE = "camera_motion"
+MASKS_STAGE = "masks"
+MASK_PAIRS_STAGE = "mask_pairs"
+DEPTH_MAPS_STAGE = "depth_maps"
+DEPTH_STAGE = "depth"
+SD_ENCODER_STAGE = "sd_encoder"
+SD_EMBEDDINGS_STAGE = "sd_embeddings"
+TRACKS_STAGE = "tracks"
+
+STAGE_FILES = {SD_ENCODER_STAGE: "sd_encoder.pt"}
+"""Stages whose cache is not a Parquet table: the trained encoder is a torch checkpoint."""
 
 DETECTIONS = pa.schema(
     [

@@ -64,3 +64,14 @@ def small_det_txt(tmp_path: Path) -> Path:
     path = tmp_path / "det.txt"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_det_txt(path: Path, boxes: dict) -> Path:
+    """A MOTChallenge det.txt of per-frame `Detections` (score 1), to import as a cache."""
+    lines = [
+        f"{number},-1,{x1:g},{y1:g},{x2 - x1:g},{y2 - y1:g},1,-1,-1,-1"
+        for number, dets in sorted(boxes.items())
+        for x1, y1, x2, y2 in dets.xyxy
+    ]
+    path.write_text("".join(line + "\n" for line in lines))
+    return path

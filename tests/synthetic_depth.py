@@ -114,7 +114,8 @@ def write_run(path: Path, frames: list[FrameArrays], stages: tuple[str, ...] = S
     from pycocotools import mask as mask_utils
 
     run_dir = RunDir(path)
-    run_dir.init(path.name, {"fingerprint": f"synthetic-{path.name}"})
+    if not run_dir.manifest_path.exists():  # else a run folder `open_run` made for a video
+        run_dir.init(path.name, {"fingerprint": f"synthetic-{path.name}"})
     number = [f.frame for f in frames for _ in f.boxes]
     det = [i for f in frames for i in range(len(f.boxes))]
     boxes = np.concatenate([f.boxes for f in frames]).astype(np.float32)

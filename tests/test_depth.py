@@ -17,10 +17,10 @@ from mot_cli.depth.maps import decode_map, encode_map, map_shape, upsample
 from mot_cli.depth.pseudo import GroundPlane, fit_ground_plane, pseudo_map
 from mot_cli.depth.stats import region_stats
 from mot_cli.errors import MotCliError
-from mot_cli.pipeline import open_run, produce
+from mot_cli.pipeline import Cached, open_run, produce
 from mot_cli.schema import DEPTH, DEPTH_MAPS
 from mot_cli.stages import depth, detect, segment
-from mot_cli.stages.depth import DepthConfig
+from mot_cli.stages.depth import DepthConfig, DepthStatsConfig
 from mot_cli.stages.detect import DetectConfig
 from mot_cli.stages.segment import SegmentConfig
 from mot_cli.video import FrameRange
@@ -91,6 +91,16 @@ def detected(tmp_path: Path, small_video: Path, small_det_txt: Path):
         detect.STAGE
     )
     return run, detect.frame_detections(table), run.run_dir.completed_key(detect.STAGE)
+
+
+def depth_of(run, config: DepthConfig) -> pa.Table:
+    """The depth stages through the graph as `mot-cli depth` asks: masks when cached."""
+    configs = {segment.STAGE: Cached(), depth.MAPS_STAGE: config, depth.STAGE: DepthStatsConfig()}
+    return produce(run, depth.STAGE, configs).table(depth.STAGE)
+
+
+def box_masks(run) -> None:
+    produce(run, segment.STAGE, {segment.STAGE: SegmentConfig(backend="box")})
 
 
 def assert_valid_depth(run, stats: pa.Table, detections: dict, metric: bool) -> None:
@@ -164,9 +174,9 @@ def test_transformers_models_through_the_stage(
     from mot_cli.depth.hf import TransformersDepth
 
     folder, original = request.getfixturevalue(fixture)
-    run, detections, key = detected
+    run, detections, _key = detected
     config = DepthConfig(backend=backend, model=str(folder), batch=2)
-    stats = depth.run(run.source, run.run_dir, config, run.frames, detections, key)
+    stats = depth_of(run, config)
     assert_valid_depth(run, stats, detections, metric)
     loaded = TransformersDepth(folder).model.state_dict()
     assert loaded.keys() == original.keys()
@@ -174,23 +184,23 @@ def test_transformers_models_through_the_stage(
 
 
 def test_a_hub_id_that_is_not_here_names_where_it_was_looked_for(detected) -> None:
-    run, detections, key = detected
+    run, _detections, _key = detected
     config = DepthConfig(backend="depth-anything")
     with pytest.raises(MotCliError) as error:
-        depth.run(run.source, run.run_dir, config, run.frames, detections, key)
+        depth_of(run, config)
     message = str(error.value)
     assert "depth-anything/Depth-Anything-V2-Small-hf" in message and "looked for" in message
     assert "download disabled" in message and "\n" not in message
 
 
 def test_masks_fill_the_mask_columns_and_redraw_pseudo_maps(detected) -> None:
-    run, detections, key = detected
+    run, _detections, _key = detected
     config = DepthConfig(backend="pseudo")
-    first = depth.run(run.source, run.run_dir, config, run.frames, detections, key)
+    first = depth_of(run, config)
     assert np.isnan(first.column("mask_median").to_numpy()).all()
-    segment.run(run.source, run.run_dir, SegmentConfig(backend="box"), run.frames, detections, key)
+    box_masks(run)
     stages = run.run_dir.load_manifest()["stages"]
-    second = depth.run(run.source, run.run_dir, config, run.frames, detections, key)
+    second = depth_of(run, config)
     after = run.run_dir.load_manifest()["stages"]
     assert after[depth.STAGE]["upstream"]["masks"] == after[segment.STAGE]["key"]
     assert after[depth.STAGE]["key"] != stages[depth.STAGE]["key"]
@@ -203,12 +213,12 @@ def test_pydnet_maps_are_kept_when_only_the_masks_change(detected) -> None:
     from tests.conftest import MODELS, need
 
     need(MODELS / "mobile_pydnet_pruned35.tflite")
-    run, detections, key = detected
-    stats = depth.run(run.source, run.run_dir, DepthConfig(), run.frames, detections, key)
+    run, detections, _key = detected
+    stats = depth_of(run, DepthConfig())
     assert_valid_depth(run, stats, detections, metric=False)
     maps_written = run.run_dir.file(depth.MAPS_STAGE).stat().st_mtime_ns
-    segment.run(run.source, run.run_dir, SegmentConfig(backend="box"), run.frames, detections, key)
-    again = depth.run(run.source, run.run_dir, DepthConfig(), run.frames, detections, key)
+    box_masks(run)
+    again = depth_of(run, DepthConfig())
     assert run.run_dir.file(depth.MAPS_STAGE).stat().st_mtime_ns == maps_written
     assert np.isfinite(again.column("mask_median").to_numpy()).all()
 

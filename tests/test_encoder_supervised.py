@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mot_cli.cache import RunDir
 from mot_cli.detections import Detections
 from mot_cli.encoder import (
     EncoderConfig,
@@ -24,7 +23,9 @@ from mot_cli.encoder import (
     with_identities,
 )
 from mot_cli.errors import MotCliError
+from mot_cli.pipeline import Run, open_run, produce
 from mot_cli.stages import sd_embed
+from tests.conftest import write_video
 from tests.synthetic_depth import sequence, write_run
 
 SMALL = EncoderConfig(16, 8, embedding_dim=8)
@@ -90,22 +91,37 @@ def _checkpoint(tmp_path: Path) -> Path:
     return path
 
 
+def synthetic_run(tmp_path: Path, frames: list, stages: tuple[str, ...] | None = None) -> Run:
+    """An opened run (of a small video) whose caches are the synthetic `frames`."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    run = open_run(write_video(tmp_path / "video.avi", len(frames)), tmp_path, "run")
+    write_run(run.run_dir.path, frames, *([stages] if stages else []))
+    return run
+
+
+def sd_embeddings(run: Run, checkpoint: Path):
+    """The sd-embedding stage through the graph, on the caches already in the run folder."""
+    config = sd_embed.SdEmbedConfig(str(checkpoint))
+    return produce(run, sd_embed.STAGE, {sd_embed.STAGE: config}).table(sd_embed.STAGE)
+
+
 def test_sd_stage_embeds_every_detection_and_is_reused(tmp_path: Path) -> None:
     frames = sequence(5)
-    run_dir = write_run(tmp_path / "run", frames)
+    run = synthetic_run(tmp_path, frames)
+    run_dir = run.run_dir
     checkpoint = _checkpoint(tmp_path)
-    table = sd_embed.run(run_dir, checkpoint, show_progress=False)
+    table = sd_embeddings(run, checkpoint)
     assert table.num_rows == 20
     assert table.column("frame").to_pylist()[:5] == [1, 1, 1, 1, 2]
     values = np.stack(table.column("embedding").to_numpy(zero_copy_only=False))
     assert np.allclose(np.linalg.norm(values, axis=1), 1.0, atol=1e-5)
     key = run_dir.completed_key(sd_embed.STAGE)
     stamp = run_dir.file(sd_embed.STAGE).stat().st_mtime_ns
-    sd_embed.run(run_dir, checkpoint, show_progress=False)
+    sd_embeddings(run, checkpoint)
     assert run_dir.file(sd_embed.STAGE).stat().st_mtime_ns == stamp  # up to date: not redone
     other = tmp_path / "other.pt"
     save_checkpoint(other, build_encoder(SMALL, seed=2).eval())
-    sd_embed.run(run_dir, other, show_progress=False)
+    sd_embeddings(run, other)
     assert run_dir.completed_key(sd_embed.STAGE) != key  # another encoder: re-embedded
     detections = {f.frame: Detections(f.boxes, np.ones(4), np.zeros(4)) for f in frames}
     attached = sd_embed.attach(detections, sd_embed.read_sd_embeddings(run_dir))
@@ -115,11 +131,14 @@ def test_sd_stage_embeds_every_detection_and_is_reused(tmp_path: Path) -> None:
 
 
 def test_sd_stage_names_what_is_missing(tmp_path: Path) -> None:
-    run_dir = write_run(tmp_path / "run", sequence(2), stages=("detections", "masks"))
-    with pytest.raises(MotCliError, match="depth"):
-        sd_embed.run(run_dir, _checkpoint(tmp_path), show_progress=False)
+    run = synthetic_run(tmp_path / "a", sequence(2), ("detections", "masks"))
+    with pytest.raises(MotCliError, match="no depth_maps cache; run `mot-cli depth` first"):
+        sd_embeddings(run, _checkpoint(tmp_path))
+    run = synthetic_run(tmp_path / "b", sequence(2))
     with pytest.raises(MotCliError, match="does not exist"):
-        sd_embed.run(RunDir(tmp_path / "run"), tmp_path / "nope" / "x.pt", show_progress=False)
+        sd_embeddings(run, tmp_path / "nope" / "x.pt")
+    with pytest.raises(MotCliError, match="need an encoder"):
+        produce(run, sd_embed.STAGE, {sd_embed.STAGE: sd_embed.SdEmbedConfig()})
 
 
 def test_frames_keep_their_identity_through_replace() -> None:
@@ -138,9 +157,9 @@ def test_cached_inputs_attach_sd_embeddings_and_masks(tmp_path: Path) -> None:
         cached_inputs(run_dir, sd_embeddings=True)
     with pytest.raises(MotCliError, match="height is not recorded"):
         cached_inputs(run_dir, masks=True)
-    manifest = run_dir.load_manifest()
-    run_dir.init("run", {**manifest["source"], "height": 128})
-    sd_embed.run(run_dir, _checkpoint(tmp_path), show_progress=False)
+    run = synthetic_run(tmp_path / "video", frames)  # a run with a source of 120 rows
+    run_dir = run.run_dir
+    sd_embeddings(run, _checkpoint(tmp_path))
     detections, _ = cached_inputs(run_dir, sd_embeddings=True, masks=True)
     assert detections[2].sd_embedding.shape == (4, 8)
     assert detections[2].masks.cell == 1 and len(detections[2].masks) == 4

@@ -8,7 +8,7 @@ the detections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +17,16 @@ import pytest
 from mot_cli.detections import Detections
 from mot_cli.masks import box_pixels, decode_mask
 from mot_cli.metrics.boxes import box_iou_xywh
-from mot_cli.pipeline import Run, open_run
-from mot_cli.stages import depth, segment
-from mot_cli.stages.depth import DepthConfig
+from mot_cli.pipeline import Run, open_run, produce
+from mot_cli.stages import depth, detect, segment
+from mot_cli.stages.depth import DepthConfig, DepthStatsConfig
+from mot_cli.stages.detect import DetectConfig
 from mot_cli.stages.segment import SegmentConfig
-from tests.conftest import MODELS, MOT15, need
+from tests.conftest import MODELS, MOT15, need, write_det_txt
 
 pytestmark = pytest.mark.integration
 
 FRAMES = 20
-GT_KEY = "ground-truth boxes"
 
 
 @dataclass
@@ -60,7 +60,9 @@ def ground_truth(tmp_path_factory: pytest.TempPathFactory) -> GroundTruthRun:
     need(MODELS / "yolo11n-seg_int8_openvino_model")
     folder, detections = _spread_sequence(tmp_path_factory.mktemp("tud"))
     run = open_run(folder, folder.parent / "runs")
-    segment.run(run.source, run.run_dir, SegmentConfig(), run.frames, detections, GT_KEY)
+    det_txt = write_det_txt(folder.parent / "gt-det.txt", detections)  # the GT boxes, imported
+    configs = {detect.STAGE: DetectConfig(det_txt=det_txt), segment.STAGE: SegmentConfig()}
+    produce(run, segment.STAGE, configs)
     masks = {
         frame: [decode_mask(rle) for rle in rles]
         for frame, rles in segment.read_masks(run.run_dir).items()
@@ -97,8 +99,9 @@ def test_default_masks_cover_people_stay_in_their_boxes_and_do_not_overlap(groun
 
 def _feet_order(ground_truth: GroundTruthRun, config: DepthConfig) -> float:
     run = ground_truth.run
-    table = depth.run(run.source, run.run_dir, config, run.frames, ground_truth.detections,
-                      GT_KEY, force=True)  # fmt: skip
+    configs = {segment.STAGE: SegmentConfig(), depth.MAPS_STAGE: config,
+               depth.STAGE: DepthStatsConfig()}  # fmt: skip
+    table = produce(run, depth.STAGE, configs).table(depth.STAGE)
     frame = table.column("frame").to_numpy()
     det = table.column("det").to_numpy()
     nearness = table.column("mask_median").to_numpy()
@@ -135,9 +138,11 @@ def test_mediapipe_masks_find_the_people_in_their_boxes(
 ) -> None:
     need(MODELS / weights)
     run = open_run(Path(ground_truth.run.source.info.path), tmp_path, frame_range=None)
-    config = SegmentConfig(backend=backend)
     first_two = {n: ground_truth.detections[n] for n in (1, 2)}
-    table = segment.run(run.source, run.run_dir, config, (1, 2), first_two, GT_KEY)
+    det_txt = write_det_txt(tmp_path / "gt-det.txt", first_two)
+    configs = {detect.STAGE: DetectConfig(det_txt=det_txt),
+               segment.STAGE: SegmentConfig(backend=backend)}  # fmt: skip
+    table = produce(replace(run, last=2), segment.STAGE, configs).table(segment.STAGE)
     cover = []
     for row in table.to_pylist():
         mask = decode_mask({"size": [row["height"], row["width"]], "counts": row["rle"]})

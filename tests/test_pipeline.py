@@ -1,7 +1,7 @@
 """The stage graph: exactly the stale stages re-run, frame-wise ones share one decode, resume.
 
 Toy stages (a frame's mean grey level, and a reader of it with another batch size) keep these
-fast; the last test runs the real stages through the CLI (Must-show 4 of issue 9).
+fast; the last tests run the real stages (Must-show 4 of issue 9).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from mot_cli.cache import stage_key
 from mot_cli.cli import app
 from mot_cli.errors import ModelNotFoundError, MotCliError
-from mot_cli.pipeline import STAGES, Run, Stage, inputs_of, open_run, produce
+from mot_cli.pipeline import STAGES, Cached, Run, Stage, inputs_of, open_run, produce
 from mot_cli.stages._job import FramewiseJob, StageInputs, StageRun
 from mot_cli.video import FrameSource
 from tests.conftest import MODELS, need, write_video
@@ -68,7 +68,8 @@ def double_plan(inputs: StageInputs, config: DoubleConfig) -> FramewiseJob:
     first, last = inputs.frames
     key = stage_key("double", config=asdict(config), upstream=inputs.keys["level"],
                     frames=[first, last])  # fmt: skip
-    spec = StageRun("double", key, LEVEL, first, last, config.batch, {})
+    spec = StageRun("double", key, LEVEL, first, last, config.batch,
+                    {"upstream": {"level": inputs.keys["level"]}})  # fmt: skip
     levels = inputs.per_frame["level"]
     return FramewiseJob(spec, lambda: lambda n, _: _table(n, [2 * levels[f] for f in n]))
 
@@ -145,6 +146,28 @@ def test_a_reader_alone_takes_its_input_from_the_cache_as_it_is(run: Run) -> Non
     assert reader.ran == ("double",) and reader.keys["level"] == made.keys["level"]
 
 
+def test_force_may_name_the_stages_it_recomputes(run: Run) -> None:
+    toy(run)
+    assert toy(run, force={"double"}).ran == ("double",)
+    assert toy(run, force=True).ran == ("level", "double")
+
+
+def test_cached_uses_a_cache_made_from_these_inputs_whatever_made_it(run: Run, capsys) -> None:
+    made = toy(run, double=DoubleConfig(batch=2))
+    reused = toy(run, double=Cached(DoubleConfig()))
+    assert reused.ran == () and reused.keys == made.keys  # its own config is not asked
+    assert "double: using the existing cache" in capsys.readouterr().err
+    stale = toy(run, level=LevelConfig(scale=3.0), double=Cached(DoubleConfig()))
+    assert stale.ran == ("level", "double")  # made from another level: the fallback runs
+    assert stale.keys["double"] != made.keys["double"]
+    assert toy(run, level=LevelConfig(scale=3.0), double=Cached()).ran == ()
+    assert toy(run, level=LevelConfig(), double=Cached()).keys.get("double") is None  # off
+    forced = toy(run, level=LevelConfig(scale=3.0), double=Cached(DoubleConfig()), force=True)
+    assert forced.ran == ("level", "double")
+    with pytest.raises(TypeError, match="takes a DoubleConfig, got LevelConfig"):
+        toy(run, double=Cached(LevelConfig()))
+
+
 def test_an_interrupted_pass_resumes_each_stage_from_its_own_chunks(run: Run, capsys) -> None:
     with pytest.raises(MotCliError, match="failed at frame 36"):
         toy(run, level=LevelConfig(fail_at=36))
@@ -204,6 +227,8 @@ def test_changing_camera_motion_reruns_only_it_and_the_tracks(
     runner = CliRunner()
     assert runner.invoke(app, [str(a) for a in args]).exit_code == 0
     before = json.loads(manifest.read_text())["stages"]
+    # the default track runs no mask, depth or encoder stage (issue 10: as fast as before)
+    assert set(before) == {"detections", "embeddings", "camera_motion", "tracks"}
     result = runner.invoke(app, [str(a) for a in [*args, "--cmc-method", "ecc"]])
     assert result.exit_code == 0, result.output
     after = json.loads(manifest.read_text())["stages"]
@@ -215,3 +240,43 @@ def test_changing_camera_motion_reruns_only_it_and_the_tracks(
     assert after["tracks"]["upstream"]["camera_motion"] == after["camera_motion"]["key"]
     assert after["tracks"]["upstream"]["embeddings"] == before["embeddings"]["key"]
     assert after["camera_motion"]["pass"]["stages"] == ["camera_motion"]
+
+
+def test_changing_a_depth_setting_reruns_depth_and_its_readers_only(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    """Must-show 4 of issue 9: depth, the encoder trained on it, the sd embeddings and the
+    tracks re-run; detections, embeddings, camera motion and masks keep their keys and their
+    manifest entries (so their timings: they were not recomputed)."""
+    need(MODELS / "osnet_x0_25_msmt17.pth")
+    from mot_cli.stages import camera_motion, depth, detect, embed, sd_embed, sd_encoder, segment
+    from mot_cli.tracking import TrackerConfig
+
+    opened = open_run(small_video, tmp_path / "runs")
+    configs = {
+        detect.STAGE: detect.DetectConfig(det_txt=small_det_txt),
+        embed.STAGE: embed.EmbedConfig(backend="torch"),
+        camera_motion.STAGE: camera_motion.CameraMotionConfig(),
+        segment.STAGE: segment.SegmentConfig(backend="box"),
+        depth.MAPS_STAGE: depth.DepthConfig(backend="pseudo"),
+        depth.STAGE: depth.DepthStatsConfig(),
+        sd_encoder.STAGE: sd_encoder.SdEncoderConfig(16, 8, 8, epochs=1, min_steps=0, batch=8),
+        sd_embed.STAGE: sd_embed.SdEmbedConfig(),
+        "tracks": TrackerConfig(w_sd=0.5),
+    }
+    targets = ("tracks", depth.STAGE)
+    first = produce(opened, targets, configs)
+    assert set(first.ran) == set(configs)
+    before = opened.run_dir.load_manifest()["stages"]
+    changed = configs | {depth.MAPS_STAGE: depth.DepthConfig(backend="pseudo", map_size=64)}
+    second = produce(opened, targets, changed)
+    opened.close()
+    after = opened.run_dir.load_manifest()["stages"]
+    rerun = {depth.MAPS_STAGE, depth.STAGE, sd_encoder.STAGE, sd_embed.STAGE, "tracks"}
+    assert set(second.ran) == rerun
+    for name in rerun:
+        assert after[name]["key"] != before[name]["key"], name
+    for name in (detect.STAGE, embed.STAGE, camera_motion.STAGE, segment.STAGE):
+        assert second.keys[name] == first.keys[name] and after[name] == before[name], name
+    assert after[sd_embed.STAGE]["upstream"][depth.MAPS_STAGE] == after[depth.MAPS_STAGE]["key"]
+    assert after["tracks"]["upstream"][sd_embed.STAGE] == after[sd_embed.STAGE]["key"]

@@ -7,6 +7,7 @@ loaded by path through the same loaders real checkpoints take.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from mot_cli.stages import detect, segment
 from mot_cli.stages.detect import DetectConfig
 from mot_cli.stages.segment import SegmentConfig
 from mot_cli.video import FrameRange
-from tests.conftest import MODELS, VIDEOS, need
+from tests.conftest import MODELS, VIDEOS, need, write_det_txt
 
 
 @pytest.fixture
@@ -33,6 +34,21 @@ def detected(tmp_path: Path, small_video: Path, small_det_txt: Path):
     )
     key = run.run_dir.completed_key(detect.STAGE)
     return run, detect.frame_detections(table), key
+
+
+def masks_of(run, config: SegmentConfig, frames: tuple[int, int] | None = None) -> pa.Table:
+    """The segment stage through the stage graph, on the run's cached detections."""
+    if frames is not None:
+        run = replace(run, first=frames[0], last=frames[1])
+    return produce(run, segment.STAGE, {segment.STAGE: config}).table(segment.STAGE)
+
+
+def boxes_run(video: Path, folder: Path, boxes: dict):
+    """A run of `video` whose detections cache holds `boxes` (imported as a det.txt)."""
+    run = open_run(video, folder / "runs", frame_range=FrameRange(1, max(boxes)))
+    det_txt = write_det_txt(folder / "boxes.txt", boxes)
+    produce(run, detect.STAGE, {detect.STAGE: DetectConfig(det_txt=det_txt)})
+    return run
 
 
 def assert_valid_masks(table: pa.Table, detections: dict, frame_size: tuple[int, int]) -> None:
@@ -57,29 +73,26 @@ def assert_valid_masks(table: pa.Table, detections: dict, frame_size: tuple[int,
 
 
 def test_box_backend_fills_each_box_and_the_cache_is_reused(detected) -> None:
-    run, detections, key = detected
+    run, detections, _key = detected
     config = SegmentConfig(backend="box")
-    table = segment.run(run.source, run.run_dir, config, run.frames, detections, key)
+    table = masks_of(run, config)
     assert_valid_masks(table, detections, (120, 160))
     assert table.column("area").to_pylist()[0] == 20 * 50  # the square's 20x50 box
     assert all(np.isnan(table.column("quality").to_numpy()))
     written = run.run_dir.file(segment.STAGE).stat().st_mtime_ns
-    again = segment.run(run.source, run.run_dir, config, run.frames, detections, key)
+    again = masks_of(run, config)
     assert again.drop(["quality"]).equals(table.drop(["quality"]))
     assert run.run_dir.file(segment.STAGE).stat().st_mtime_ns == written
-    other = segment.run(run.source, run.run_dir, SegmentConfig(backend="grabcut"), run.frames,
-                        detections, key)  # fmt: skip
+    other = masks_of(run, SegmentConfig(backend="grabcut"))
     assert other.column("area").to_pylist() != table.column("area").to_pylist()
 
 
 def test_grabcut_finds_the_bright_square_inside_a_loose_box(tmp_path: Path, small_video: Path):
-    run = open_run(small_video, tmp_path, frame_range=FrameRange(1, 2))
     from mot_cli.detections import Detections
 
     loose = {n: Detections([[5 + 4 * (n - 1) - 8, 22, 25 + 4 * (n - 1) + 8, 88]], [1], [0])
              for n in (1, 2)}  # fmt: skip
-    table = segment.run(run.source, run.run_dir, SegmentConfig(backend="grabcut"), run.frames,
-                        loose, "loose")  # fmt: skip
+    table = masks_of(boxes_run(small_video, tmp_path, loose), SegmentConfig(backend="grabcut"))
     assert_valid_masks(table, loose, (120, 160))
     mask = decode_mask({"size": [120, 160], "counts": table.column("rle")[0].as_py()})
     square = np.zeros_like(mask)
@@ -123,9 +136,9 @@ def test_segment_anything_predictor_through_the_stage(detected, tmp_path: Path) 
     arch = VitSamArch(32, 2, 2, (1,), 14, 256, 16, 4.0, 256, 2, 2048)
     checkpoint = tmp_path / "sam_256.pth"
     torch.save(build_sam(arch).state_dict(), checkpoint)
-    run, detections, key = detected
+    run, detections, _key = detected
     config = SegmentConfig(backend="sam", model=str(checkpoint))
-    table = segment.run(run.source, run.run_dir, config, run.frames, detections, key)
+    table = masks_of(run, config)
     assert_valid_masks(table, detections, (120, 160))
     assert np.isfinite(table.column("quality").to_numpy()).all()  # SAM's predicted IoU
     entry = run.run_dir.load_manifest()["stages"][segment.STAGE]
@@ -141,7 +154,7 @@ def test_ultralytics_sam_family_through_the_stage(
 
     from mot_cli.segment.ultralytics_sam import load_ultralytics_sam
 
-    run, detections, key = detected
+    run, detections, _key = detected
     if kind == "vit":
         path = tiny_vit_sam
     else:  # the real MobileSAM / SAM 2 tiny architectures, random weights, ultralytics' names
@@ -156,7 +169,7 @@ def test_ultralytics_sam_family_through_the_stage(
     loaded = model.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in saved.items())
     config = SegmentConfig(backend="ultralytics-sam", model=str(path), image_size=256)
-    table = segment.run(run.source, run.run_dir, config, run.frames, detections, key)
+    table = masks_of(run, config)
     assert_valid_masks(table, detections, (120, 160))
     assert np.isfinite(table.column("quality").to_numpy()).all()
 
@@ -173,10 +186,9 @@ def test_instances_match_detections_one_to_one_by_iou() -> None:
 
 
 def test_missing_weights_name_the_file_and_where_they_were_looked_for(detected) -> None:
-    run, detections, key = detected
+    run, _detections, _key = detected
     with pytest.raises(MotCliError, match=r"sam_vit_b_01ec64.*not found.*looked for"):
-        segment.run(run.source, run.run_dir, SegmentConfig(backend="sam"), run.frames,
-                    detections, key)  # fmt: skip
+        masks_of(run, SegmentConfig(backend="sam"))
 
 
 def test_bad_config_is_refused_with_the_valid_choices() -> None:
@@ -195,10 +207,10 @@ def test_a_segmentation_detector_gives_the_masks_in_the_same_pass(tmp_path: Path
     table = produce(run, detect.STAGE, {detect.STAGE: DetectConfig(model="yolo11n-seg")}).table(
         detect.STAGE
     )
-    detections, key = detect.frame_detections(table), run.run_dir.completed_key(detect.STAGE)
+    detections = detect.frame_detections(table)
     assert run.run_dir.completed_key(segment.STAGE) is not None  # written by the detect pass
     written = run.run_dir.file(segment.STAGE).stat().st_mtime_ns
-    masks = segment.run(run.source, run.run_dir, SegmentConfig(), run.frames, detections, key)
+    masks = masks_of(run, SegmentConfig())
     assert run.run_dir.file(segment.STAGE).stat().st_mtime_ns == written  # up to date: reused
     assert_valid_masks(masks, detections, (480, 640))
     areas = np.asarray(masks.column("area").to_pylist())
@@ -226,10 +238,10 @@ def test_sam2_pair_mode_writes_both_frames_of_each_detection(detected, tmp_path:
     torch.manual_seed(0)
     checkpoint = tmp_path / "sam2_t.pt"
     torch.save(build_sam2_t().state_dict(), checkpoint)
-    run, detections, key = detected
+    run, detections, _key = detected
     config = SegmentConfig(backend="ultralytics-sam", model=str(checkpoint), image_size=256,
                            pair=True)  # fmt: skip
-    masks = segment.run(run.source, run.run_dir, config, (1, 2), detections, key)
+    masks = masks_of(run, config, (1, 2))
     assert_valid_masks(masks, {n: detections[n] for n in (1, 2)}, (120, 160))
     pairs = pq.read_table(run.run_dir.file(segment.PAIRS_STAGE))
     assert pairs.schema.remove_metadata().equals(MASK_PAIRS)
@@ -237,7 +249,7 @@ def test_sam2_pair_mode_writes_both_frames_of_each_detection(detected, tmp_path:
     for row in pairs.to_pylist():
         after = decode_mask({"size": [row["height"], row["width"]], "counts": row["next_rle"]})
         assert after.shape == (120, 160) and int(after.sum()) == row["next_area"]
-    again = segment.run(run.source, run.run_dir, config, (1, 2), detections, key)
+    again = masks_of(run, config, (1, 2))
     assert again.num_rows == masks.num_rows  # up to date
 
 
@@ -266,13 +278,12 @@ def test_an_interrupted_run_resumes_and_equals_an_uninterrupted_one(
         return real_segment(self, image, frame_boxes, classes)
 
     monkeypatch.setattr(GrabCutSegmenter, "segment", interrupted)
-    killed = open_run(video, tmp_path / "killed")
+    killed = boxes_run(video, tmp_path / "killed", boxes)
     with pytest.raises(KeyboardInterrupt):
-        segment.run(killed.source, killed.run_dir, config, killed.frames, boxes, "boxes")
+        masks_of(killed, config)
     assert list((killed.run_dir.path / "masks.partial").glob("frames-*.parquet"))
     monkeypatch.setattr(GrabCutSegmenter, "segment", real_segment)
-    resumed = segment.run(killed.source, killed.run_dir, config, killed.frames, boxes, "boxes")
-    clean = open_run(video, tmp_path / "clean")
-    uninterrupted = segment.run(clean.source, clean.run_dir, config, clean.frames, boxes, "boxes")
+    resumed = masks_of(killed, config)
+    uninterrupted = masks_of(boxes_run(video, tmp_path / "clean", boxes), config)
     assert resumed.num_rows == 45
     assert resumed.drop(["quality"]).equals(uninterrupted.drop(["quality"]))

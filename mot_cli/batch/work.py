@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mot_cli.errors import debugging, error_message
+from mot_cli.schema import TRACKS_STAGE
 from mot_cli.video import FrameRange
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ __all__ = ["FAILED", "OK", "UP_TO_DATE", "VideoJob", "VideoResult", "associate",
            "perceive", "run_video"]  # fmt: skip
 
 OK, UP_TO_DATE, FAILED = "ok", "up to date", "failed"
-TRACKS = "tracks"
 
 ConfigFactory = Callable[[], tuple[Configs, Cues]]
 """Builds a video's stage configs and optional cues (`commands.track.track_configs` with the
@@ -94,7 +94,7 @@ def run_video(job: VideoJob, *, capture: bool = False) -> VideoResult:
 
     def work(run: Run, configs: Configs, optional: Cues) -> VideoResult:
         outcome = produce(
-            run, TRACKS, configs, force=job.force, optional=optional, trust_keys=not job.force
+            run, TRACKS_STAGE, configs, force=job.force, optional=optional, trust_keys=not job.force
         )
         return _tracked(job, run, outcome.ran, outcome.keys)
 
@@ -106,7 +106,7 @@ def perceive(job: VideoJob) -> VideoResult:
     from mot_cli.pipeline import inputs_of, produce
 
     def work(run: Run, configs: Configs, optional: Cues) -> VideoResult:
-        stages = inputs_of(TRACKS, configs)
+        stages = inputs_of(TRACKS_STAGE, configs)
         wanted = {name: config for name, config in configs.items() if name in stages}
         outcome = produce(run, stages, wanted, force=job.force, optional=optional)
         return VideoResult(job.source, job.name, OK, ran=outcome.ran, keys=outcome.keys)
@@ -129,9 +129,9 @@ def associate(job: VideoJob, perceived: VideoResult) -> VideoResult:
         kept = {
             name: config
             for name, config in configs.items()
-            if name == TRACKS or name in perceived.keys
+            if name == TRACKS_STAGE or name in perceived.keys
         }
-        outcome = produce(run, TRACKS, kept, trust_keys=not job.force)
+        outcome = produce(run, TRACKS_STAGE, kept, trust_keys=not job.force)
         return _tracked(job, run, perceived.ran + outcome.ran, outcome.keys)
 
     result = _attempt(job, work, capture=True)
@@ -154,7 +154,7 @@ def lost(job: VideoJob, exc: BaseException, worker: str) -> VideoResult:
 
 def _tracked(job: VideoJob, run: Run, ran: tuple[str, ...], keys: dict[str, str]) -> VideoResult:
     """The result of a run whose tracks are finished, from their manifest entry."""
-    entry = run.run_dir.entry(TRACKS) or {}
+    entry = run.run_dir.entry(TRACKS_STAGE) or {}
     first, last = entry["frames"]
     return VideoResult(
         job.source,

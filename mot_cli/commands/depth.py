@@ -83,11 +83,11 @@ def depth_command(
 
       mot-cli depth video.mp4 --backend pseudo
     """
-    from mot_cli.commands._upstream import upstream_detections
+    from mot_cli.commands._upstream import detections_config
     from mot_cli.commands.track import _relative_to_sequence
     from mot_cli.models import resolve_model
-    from mot_cli.pipeline import open_run
-    from mot_cli.stages import depth
+    from mot_cli.pipeline import Cached, open_run, produce
+    from mot_cli.stages import depth, detect, segment
     from mot_cli.video import FrameRange
 
     config = depth.DepthConfig(
@@ -102,17 +102,26 @@ def depth_command(
     if config.model_name:  # missing weights fail before any other work
         resolve_model(config.model_name)
     run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
-    detections, key = upstream_detections(run, detector, _relative_to_sequence(det_txt, source))
-    table = depth.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
-    stages = run.run_dir.load_manifest()["stages"]
-    maps = stages[depth.MAPS_STAGE]
+    configs = {
+        detect.STAGE: detections_config(run, detector, _relative_to_sequence(det_txt, source)),
+        segment.STAGE: Cached(),  # the masks `mot-cli segment` made of these detections, if any
+        depth.MAPS_STAGE: config,
+        depth.STAGE: depth.DepthStatsConfig(),
+    }
+    outcome = produce(
+        run,
+        depth.STAGE,
+        {stage: value for stage, value in configs.items() if value is not None},
+        force={depth.MAPS_STAGE, depth.STAGE} if force else False,
+    )
+    maps = outcome.entry(depth.MAPS_STAGE)
     frames = run.last - run.first + 1
     rate = f", {frames / maps['seconds']:.1f} frames/s" if maps.get("seconds") else ""
-    masks = "with" if "masks" in stages[depth.STAGE].get("upstream", {}) else "without"
+    masks = "with" if segment.STAGE in outcome.entry(depth.STAGE).get("upstream", {}) else "without"
     height, width = maps.get("map_shape", ["?", "?"])
     console.print(
         f"depth: maps {width}x{height} in frames {run.first}-{run.last}{rate} → "
-        f"{run.run_dir.file(depth.MAPS_STAGE)}; statistics of {table.num_rows} detections "
-        f"({masks} masks) → {run.run_dir.file(depth.STAGE)}",
+        f"{run.run_dir.file(depth.MAPS_STAGE)}; statistics of {outcome.entry(depth.STAGE)['rows']} "
+        f"detections ({masks} masks) → {run.run_dir.file(depth.STAGE)}",
         highlight=False,
     )

@@ -123,6 +123,24 @@ CmcMethod = Annotated[
         help="How camera motion is estimated: sparse (optical flow + RANSAC) or ecc.",
     ),
 ]
+Sd = Annotated[
+    bool,
+    typer.Option(
+        "--sd/--no-sd",
+        help="The depth×mask cue S_sd: segment and estimate depth (using those caches when "
+        "`mot-cli segment` / `mot-cli depth` made them), train the encoder on this video "
+        "without labels (unless --sd-encoder), embed every detection, and track with "
+        "w_sd=0.5 (or --set w_sd=...). Slower: it runs two more networks and a training.",
+    ),
+]
+SdEncoder = Annotated[
+    str | None,
+    typer.Option(
+        "--sd-encoder",
+        help="A depth×mask encoder checkpoint (`mot-cli train-encoder`; a path or a name in "
+        "$MOT_CLI_MODELS) to use instead of training one on this video; implies --sd.",
+    ),
+]
 Settings = Annotated[
     list[str] | None,
     typer.Option(
@@ -154,6 +172,8 @@ class TrackOptions:
     reid_backend: ReidBackend = "auto"
     cmc: Cmc = True
     cmc_method: CmcMethod = "sparse"
+    sd: Sd = False
+    sd_encoder: SdEncoder = None
     settings: Settings = None
     start: Start = 1
     end: End = None

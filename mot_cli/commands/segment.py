@@ -88,11 +88,11 @@ def segment_command(
       mot-cli segment ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
     """
-    from mot_cli.commands._upstream import upstream_detections
+    from mot_cli.commands._upstream import detections_config
     from mot_cli.commands.track import _relative_to_sequence
     from mot_cli.models import resolve_model
-    from mot_cli.pipeline import open_run
-    from mot_cli.stages import segment
+    from mot_cli.pipeline import open_run, produce
+    from mot_cli.stages import detect, segment
     from mot_cli.video import FrameRange
 
     config = segment.SegmentConfig(
@@ -106,9 +106,11 @@ def segment_command(
     if config.model_name:  # missing weights fail before any other work
         resolve_model(config.model_name)
     run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
-    detections, key = upstream_detections(run, detector, _relative_to_sequence(det_txt, source))
-    table = segment.run(run.source, run.run_dir, config, run.frames, detections, key, force=force)
-    entry = run.run_dir.load_manifest()["stages"][segment.STAGE]
+    detections = detections_config(run, detector, _relative_to_sequence(det_txt, source))
+    configs = {segment.STAGE: config} | ({detect.STAGE: detections} if detections else {})
+    outcome = produce(run, segment.STAGE, configs, force={segment.STAGE} if force else False)
+    entry = outcome.entry(segment.STAGE)
+    table = outcome.table(segment.STAGE)
     frames = run.last - run.first + 1
     rate = f", {frames / entry['seconds']:.1f} frames/s" if entry.get("seconds") else ""
     empty = sum(1 for area in table.column("area").to_pylist() if area == 0)

@@ -13,6 +13,7 @@ from mot_cli.commands.detect import detect_config
 
 if TYPE_CHECKING:
     from mot_cli.pipeline import Run
+    from mot_cli.tracking import TrackerConfig
 
 DEFAULT_REID = opt.DEFAULT_REID
 
@@ -34,8 +35,9 @@ def track_command(
 ) -> None:
     """Track every person (or --classes) and write MOTChallenge text plus tracks.parquet.
 
-    Missing or stale upstream caches (detections, embeddings, camera motion) are computed
-    first; fresh ones are replayed, so changing a tracker setting re-runs only the association.
+    Missing or stale upstream caches (detections, embeddings, camera motion; with --sd also
+    masks, depth maps, the encoder and its embeddings) are computed first; fresh ones are
+    replayed, so changing a tracker setting re-runs only the association.
 
     Examples:
 
@@ -45,6 +47,10 @@ def track_command(
 
       mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --set iou_threshold=0.25 -o TUD-Campus.txt
+
+      mot-cli track video.mp4 --sd
+
+      mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
     """
     from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run, produce
@@ -97,7 +103,7 @@ def track_configs(
     re-ID weights only turn appearance off. `batch` builds each video's configs here too.
     """
     from mot_cli.errors import MotCliError
-    from mot_cli.stages import camera_motion, track
+    from mot_cli.stages import camera_motion, detect, embed, track
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
 
@@ -105,24 +111,67 @@ def track_configs(
         tracker_config = TrackerConfig().with_overrides(options.settings or [])
     except ValueError as exc:
         raise MotCliError(f"--set: {exc}") from None
+    tracker_config = _with_sd_weight(options, tracker_config)
     det_txt = det_txt_for(options.det_txt, source)
     configs: dict[str, object] = {
-        "detections": detect_config(
+        detect.STAGE: detect_config(
             options.detector, options.classes, options.conf, options.imgsz, options.device,
             options.batch, det_txt, options.det_score,
         ),
         track.STAGE: tracker_config,
     }  # fmt: skip
     if options.reid:
-        configs["embeddings"] = EmbedConfig(
+        configs[embed.STAGE] = EmbedConfig(
             model=options.reid_model or DEFAULT_REID,
             device=options.device,
             backend=options.reid_backend,
         )
     if options.cmc:
         configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=options.cmc_method)
-    optional = {} if options.reid_model is not None else {"embeddings": "appearance"}
+    configs |= _mask_and_depth_configs(options, tracker_config)
+    optional = {} if options.reid_model is not None else {embed.STAGE: "appearance"}
     return configs, optional
+
+
+def _with_sd_weight(options: opt.TrackOptions, config: TrackerConfig) -> TrackerConfig:
+    """--sd (or --sd-encoder) turns S_sd on at `DEFAULT_W_SD` unless --set gives `w_sd`."""
+    from mot_cli.errors import MotCliError
+    from mot_cli.stages.sd_embed import DEFAULT_W_SD
+
+    if not (options.sd or options.sd_encoder is not None):
+        return config
+    named = {item.partition("=")[0].strip() for item in options.settings or []}
+    if "w_sd" not in named:
+        return config.replace(w_sd=DEFAULT_W_SD)
+    if config.w_sd <= 0:
+        raise MotCliError("--sd with --set w_sd=0: the S_sd cue would be off; drop one of them")
+    return config
+
+
+def _mask_and_depth_configs(options: opt.TrackOptions, config: TrackerConfig) -> dict:
+    """The stages the mask and depth×mask cues read, only when the tracker uses them.
+
+    Masks and depth maps a user made with `mot-cli segment` / `mot-cli depth` (any backend)
+    are used as they are while they fit the detections; missing ones are made with the
+    offline defaults. Without these cues `track` runs none of these stages.
+    """
+    from mot_cli.pipeline import Cached
+    from mot_cli.stages import depth, sd_embed, sd_encoder, segment
+
+    configs: dict[str, object] = {}
+    if options.sd_encoder is not None:  # a missing checkpoint fails before any other work
+        from mot_cli.models import resolve_model
+
+        resolve_model(options.sd_encoder, download=False)
+    sd = config.w_sd > 0
+    if sd or config.w_iom > 0 or config.mask_occlusion:
+        configs[segment.STAGE] = Cached(segment.SegmentConfig(device=options.device))
+    if sd:
+        configs[depth.MAPS_STAGE] = Cached(depth.DepthConfig(device=options.device))
+        if options.sd_encoder is None:
+            configs[sd_encoder.STAGE] = Cached(sd_encoder.SdEncoderConfig())
+        configs[sd_embed.STAGE] = sd_embed.SdEmbedConfig(options.sd_encoder)
+    return configs
 
 
 def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mot_cli.commands._common import console, user_errors
+
+if TYPE_CHECKING:
+    from mot_cli.encoder.train import TrainConfig
 
 
 def _input_size(text: str) -> tuple[int, int]:
@@ -67,6 +70,8 @@ def train_encoder_command(
     `mot-cli depth`). Positives are augmented views of a detection and detections linked
     across consecutive frames by unambiguous box overlap; negatives are the other detections
     of the same frames. Writes the checkpoint and, beside it, CHECKPOINT.json with its sha256.
+    For one run folder and no -o, the checkpoint is that run's encoder cache: `mot-cli track
+    --sd` uses it while the caches it learnt from are unchanged.
 
     Examples:
 
@@ -74,13 +79,15 @@ def train_encoder_command(
 
       mot-cli train-encoder runs/* -o models/sd_encoder.pt --epochs 10 --seed 1
     """
-    from mot_cli.encoder.model import EncoderConfig
-    from mot_cli.encoder.train import TrainConfig, checkpoint_record_path, train_on_runs
+    from mot_cli.encoder.train import checkpoint_record_path, train_on_runs
     from mot_cli.errors import MotCliError
+    from mot_cli.stages.sd_encoder import SdEncoderConfig
 
     height, width = _input_size(input_size)
-    config = TrainConfig(
-        encoder=EncoderConfig(input_height=height, input_width=width, embedding_dim=dim),
+    config = SdEncoderConfig(
+        input_height=height,
+        input_width=width,
+        dim=dim,
         epochs=epochs,
         min_steps=min_steps,
         batch=batch,
@@ -88,12 +95,13 @@ def train_encoder_command(
         learning_rate=learning_rate,
         seed=seed,
         threads=threads,
-    )
+    ).train_config()
     if output is None:
         if len(runs) != 1:
             raise MotCliError(f"{len(runs)} run folders given: name the checkpoint with -o")
-        output = runs[0] / "sd_encoder.pt"
-    record = train_on_runs(runs, output, config)
+        output, record = _train_into_run(runs[0], config)
+    else:
+        record = train_on_runs(runs, output, config)
     losses = record["epoch_losses"]
     console.print(
         f"encoder: {record['detections']} detections, {record['links']} links from "
@@ -102,3 +110,20 @@ def train_encoder_command(
         f"(sha256 {record['sha256'][:16]}…, record {checkpoint_record_path(output).name})",
         highlight=False,
     )
+
+
+def _train_into_run(run: Path, config: TrainConfig) -> tuple[Path, dict]:
+    """Train on one run folder and commit the checkpoint as its encoder cache (locked)."""
+    from mot_cli.encoder.data import read_run
+    from mot_cli.encoder.train import fit_runs, training_key
+    from mot_cli.stages import sd_encoder
+
+    frames = read_run(run)
+    release = frames.run_dir.lock()
+    try:
+        trained = fit_runs([frames], config)
+        key = training_key(config, [frames.keys])
+        record = sd_encoder.store(frames.run_dir, trained, key, dict(frames.keys))
+    finally:
+        release()
+    return frames.run_dir.file(sd_encoder.STAGE), record

@@ -21,7 +21,15 @@ from mot_cli.encoder.augment import CONTEXT
 from mot_cli.encoder.crops import Mask, raw_crops
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
 from mot_cli.errors import MotCliError
-from mot_cli.schema import DEPTH_MAPS, DETECTIONS, MASKS
+from mot_cli.schema import (
+    DEPTH_MAPS,
+    DEPTH_MAPS_STAGE,
+    DETECTIONS,
+    DETECTIONS_STAGE,
+    MASKS,
+    MASKS_STAGE,
+)
+from mot_cli.stages.sd_encoder import READS
 
 __all__ = [
     "FrameArrays",
@@ -33,9 +41,6 @@ __all__ = [
     "upstream_keys",
 ]
 
-DETECTIONS_STAGE = "detections"
-MASKS_STAGE = "masks"
-DEPTH_MAPS_STAGE = "depth_maps"
 _NEEDED = (
     (DEPTH_MAPS_STAGE, "depth maps", "mot-cli depth"),
     (MASKS_STAGE, "masks", "mot-cli segment"),
@@ -205,10 +210,7 @@ def check_run(path: Path) -> RunDir:
 
 def upstream_keys(run_dir: RunDir) -> dict[str, str | None]:
     """The keys of the caches training reads, for the checkpoint's record and key."""
-    return {
-        stage: run_dir.completed_key(stage)
-        for stage in (DETECTIONS_STAGE, MASKS_STAGE, DEPTH_MAPS_STAGE)
-    }
+    return {stage: run_dir.completed_key(stage) for stage in READS}
 
 
 def _frame_rows(table: pa.Table) -> dict[int, np.ndarray]:
@@ -220,12 +222,16 @@ def _frame_rows(table: pa.Table) -> dict[int, np.ndarray]:
 @dataclass(frozen=True)
 class RunFrames:
     """A run folder's frames with a depth map, read lazily (a long 1080p run's maps would
-    not fit in memory at once); `len` is known up front for a progress bar."""
+    not fit in memory at once); `len` is known up front for a progress bar.
+
+    `keys`: the key of each cache the tables came from (what a checkpoint records).
+    """
 
     run_dir: RunDir
     detections: pa.Table
     masks: pa.Table
     depth_maps: pa.Table
+    keys: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.depth_maps.num_rows
@@ -278,9 +284,10 @@ def read_run(path: Path) -> RunFrames:
     Frames without a depth map are left out (and so break links across them).
     """
     run_dir = check_run(path)
-    detections = run_dir.read_completed(DETECTIONS_STAGE, DETECTIONS)
-    masks = run_dir.read_completed(MASKS_STAGE, MASKS)
-    depth_maps = run_dir.read_completed(DEPTH_MAPS_STAGE, DEPTH_MAPS)
+    keys = upstream_keys(run_dir)
+    detections = run_dir.read_completed(DETECTIONS_STAGE, DETECTIONS, keys[DETECTIONS_STAGE])
+    masks = run_dir.read_completed(MASKS_STAGE, MASKS, keys[MASKS_STAGE])
+    depth_maps = run_dir.read_completed(DEPTH_MAPS_STAGE, DEPTH_MAPS, keys[DEPTH_MAPS_STAGE])
     if detections is None or masks is None or depth_maps is None:  # raced with a re-run
         raise MotCliError(f"{path}: a cache changed while reading it; run train-encoder again")
-    return RunFrames(run_dir, detections, masks, depth_maps)
+    return RunFrames(run_dir, detections, masks, depth_maps, keys)

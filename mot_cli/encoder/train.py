@@ -32,10 +32,10 @@ from mot_cli.cache import stage_key, write_json
 from mot_cli.encoder.augment import AugmentConfig, augmented_views
 from mot_cli.encoder.data import (
     FrameArrays,
+    RunFrames,
     TrainingSet,
     build_training_set,
     read_run,
-    upstream_keys,
 )
 from mot_cli.encoder.model import DepthMaskEncoder, EncoderConfig, build_encoder, save_checkpoint
 from mot_cli.encoder.pairs import LinkConfig
@@ -47,7 +47,9 @@ __all__ = [
     "POSITIVES",
     "TrainConfig",
     "TrainResult",
+    "Trained",
     "checkpoint_record_path",
+    "fit_runs",
     "info_nce",
     "train_encoder",
     "train_on_runs",
@@ -333,15 +335,30 @@ def _counted(frames: Iterable[FrameArrays], advance: Callable[[int], None]) -> I
         advance(1)
 
 
-def train_on_runs(
-    run_paths: Sequence[Path], output: Path, config: TrainConfig, *, show_progress: bool = True
-) -> dict[str, Any]:
-    """Train on the caches of run folders, write the checkpoint and its record; returns the
-    record (also written beside the checkpoint as `<checkpoint>.json`)."""
+@dataclass(frozen=True)
+class Trained:
+    """An encoder trained on run folders' caches, with what its weights depend on.
+
+    `provenance` (config, key, the caches trained on, losses) goes into the checkpoint, so the
+    same inputs and seed give the same file; `timings` only into the record beside it.
+    """
+
+    result: TrainResult
+    provenance: dict[str, Any]
+    timings: dict[str, float]
+
+    def record(self, sha256: str) -> dict[str, Any]:
+        """The checkpoint's record (`<checkpoint>.json`): provenance, sha256 and timings."""
+        return self.provenance | {"sha256": sha256} | self.timings
+
+
+def fit_runs(
+    runs: Sequence[RunFrames], config: TrainConfig, *, show_progress: bool = True
+) -> Trained:
+    """Cut every detection's context window from the runs' caches, then train on them."""
     from mot_cli.progress import progress_bar
 
-    runs = [read_run(Path(path)) for path in run_paths]
-    upstream = {str(run.run_dir.path): upstream_keys(run.run_dir) for run in runs}
+    upstream = {str(run.run_dir.path): dict(run.keys) for run in runs}
     started = time.perf_counter()
     total = sum(len(run) for run in runs)
     bar = progress_bar("encoder crops", total) if show_progress else nullcontext(None)
@@ -350,8 +367,6 @@ def train_on_runs(
         data = build_training_set(frames, config.encoder.input_size, config.links)
     prepared = time.perf_counter() - started
     result = train_encoder(data, config, show_progress=show_progress)
-    # What the weights depend on goes into the checkpoint too (same seed, same file);
-    # timings only into the record beside it.
     provenance: dict[str, Any] = {
         "key": training_key(config, list(upstream.values())),
         "config": asdict(config),
@@ -363,12 +378,22 @@ def train_on_runs(
         "epoch_losses": [round(loss, 5) for loss in result.epoch_losses],
         "mot_cli_version": __version__,
     }
-    sha = save_checkpoint(output, result.encoder, provenance)
-    record = provenance | {
-        "sha256": sha,
+    timings = {
         "prepare_seconds": round(prepared, 3),
         "train_seconds": round(result.seconds, 3),
         "samples_per_second": round(result.samples_per_second, 1),
     }
+    return Trained(result, provenance, timings)
+
+
+def train_on_runs(
+    run_paths: Sequence[Path], output: Path, config: TrainConfig, *, show_progress: bool = True
+) -> dict[str, Any]:
+    """Train on the caches of run folders, write the checkpoint and its record; returns the
+    record (also written beside the checkpoint as `<checkpoint>.json`)."""
+    trained = fit_runs([read_run(Path(path)) for path in run_paths], config,
+                       show_progress=show_progress)  # fmt: skip
+    sha = save_checkpoint(output, trained.result.encoder, trained.provenance)
+    record = trained.record(sha)
     write_json(checkpoint_record_path(output), record)
     return record

@@ -17,8 +17,8 @@ import pyarrow as pa
 from mot_cli.cache import RunDir
 from mot_cli.formats.mots import PEDESTRIAN_CLASS, MotsRows
 from mot_cli.masks import disjoint
-from mot_cli.outputs.run import MASKS_STAGE, TrackRows
-from mot_cli.schema import DETECTIONS, MASKS
+from mot_cli.outputs.run import TrackRows
+from mot_cli.schema import DETECTIONS, DETECTIONS_STAGE, MASKS, MASKS_STAGE
 
 __all__ = ["mots_path", "mots_rows", "run_mots_rows"]
 
@@ -41,10 +41,10 @@ def run_mots_rows(
     """
     masks = run_dir.read_completed(MASKS_STAGE, MASKS)
     entry = run_dir.load_manifest().get("stages", {}).get(MASKS_STAGE, {})
-    made_from = (entry.get("upstream") or {}).get("detections")
+    made_from = (entry.get("upstream") or {}).get(DETECTIONS_STAGE)
     if masks is None or (made_from and detections_key and made_from != detections_key):
         return None
-    detections = run_dir.read_completed("detections", DETECTIONS)
+    detections = run_dir.read_completed(DETECTIONS_STAGE, DETECTIONS)
     return mots_rows(tracks, masks, detections, mots_path(run_dir, name))
 
 

@@ -11,13 +11,11 @@ import numpy as np
 from mot_cli.cache import RunDir
 from mot_cli.errors import MotCliError
 from mot_cli.formats.mot import MotRows
-from mot_cli.schema import MASKS, TRACKS
+from mot_cli.schema import DETECTIONS_STAGE, MASKS, MASKS_STAGE, TRACKS, TRACKS_STAGE
 from mot_cli.video import FrameSource, open_source
 
-__all__ = ["MASKS_STAGE", "TRACKS_STAGE", "FinishedRun", "MaskTable", "TrackRows", "load_run"]
+__all__ = ["FinishedRun", "MaskTable", "TrackRows", "load_run"]
 
-TRACKS_STAGE = "tracks"
-MASKS_STAGE = "masks"
 
 
 @dataclass(frozen=True)
@@ -162,8 +160,8 @@ def _masks(run_dir: RunDir, manifest: dict) -> tuple[MaskTable | None, tuple[str
     table = run_dir.read_completed(MASKS_STAGE, MASKS)
     if table is None:
         return None, ()
-    read_by_masks = (stages[MASKS_STAGE].get("upstream") or {}).get("detections")
-    read_by_tracks = (stages[TRACKS_STAGE].get("upstream") or {}).get("detections")
+    read_by_masks = (stages[MASKS_STAGE].get("upstream") or {}).get(DETECTIONS_STAGE)
+    read_by_tracks = (stages[TRACKS_STAGE].get("upstream") or {}).get(DETECTIONS_STAGE)
     if read_by_masks and read_by_tracks and read_by_masks != read_by_tracks:
         # (frame, det) would point at other detections' masks
         return None, (

@@ -34,7 +34,7 @@ from mot_cli.progress import console, progress_bars
 from mot_cli.stages._job import BatchFn, FramewiseJob, StageRun
 from mot_cli.video import FrameSource
 
-__all__ = ["BatchFn", "Lane", "StageRun", "cached", "run_framewise", "run_pass"]
+__all__ = ["BatchFn", "Lane", "StageRun", "run_pass"]
 
 DECODE_AHEAD = 4
 """Frames the decode thread may hold ready: enough to hide decode jitter, few enough that
@@ -48,33 +48,13 @@ class Lane:
     `reads`: stages of the same pass whose rows it reads (it waits for their frames).
     `publish`: called with the rows this stage already had (a resumed run) and then with each
     batch's rows, so readers of the same pass see them (the graph's per-frame views).
+    `restart`: drop the chunks an interrupted run left instead of resuming from them (--force).
     """
 
     job: FramewiseJob
     reads: tuple[str, ...] = ()
     publish: Callable[[pa.Table], None] | None = None
-
-
-def cached(run_dir: RunDir, spec: StageRun, force: bool) -> pa.Table | None:
-    """The stage's cached table when its key matches, else None (stale caches are redone)."""
-    table = None if force else run_dir.read_completed(spec.stage, spec.schema, spec.key)
-    if table is not None:
-        console.print(f"{spec.stage}: cache up to date ({run_dir.file(spec.stage)})")
-    return table
-
-
-def run_framewise(
-    run_dir: RunDir,
-    source: FrameSource,
-    spec: StageRun,
-    make_process: Callable[[], BatchFn],
-    force: bool,
-) -> pa.Table:
-    """One frame-wise stage on its own: its cache when fresh, else a pass of its own."""
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        return table
-    return run_pass(run_dir, source, [Lane(FramewiseJob(spec, make_process))], force)[spec.stage]
+    restart: bool = False
 
 
 @dataclass
@@ -123,13 +103,11 @@ class _State:
             self.pending, self.chunk_first = [], self.done + 1
 
 
-def run_pass(
-    run_dir: RunDir, source: FrameSource, lanes: list[Lane], force: bool
-) -> dict[str, pa.Table]:
+def run_pass(run_dir: RunDir, source: FrameSource, lanes: list[Lane]) -> dict[str, pa.Table]:
     """Run `lanes` (in an order where every lane comes after those it reads) over one decode.
 
-    Each lane resumes from its own chunks (`force` drops them); the decode starts at the
-    earliest frame any lane still needs. Returns each stage's committed table.
+    Each lane resumes from its own chunks (unless it is to `restart`); the decode starts at
+    the earliest frame any lane still needs. Returns each stage's committed table.
     """
     if not lanes:
         return {}
@@ -140,7 +118,7 @@ def run_pass(
         spec = lane.job.spec
         process = lane.job.make_process()  # a model that cannot load fails before any write
         partial = run_dir.partial(spec.stage, spec.key, spec.schema)
-        start = partial.resume_frame(spec.first, restart=force)
+        start = partial.resume_frame(spec.first, restart=lane.restart)
         if start > spec.first:
             console.print(
                 f"{spec.stage}: resuming at frame {start} "

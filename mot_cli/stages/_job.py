@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir
 from mot_cli.detections import Detections
+from mot_cli.schema import DETECTIONS_STAGE
 from mot_cli.video import FrameSource
 
 BatchFn = Callable[[list[int], list[np.ndarray]], pa.Table]
@@ -86,7 +87,8 @@ class StageInputs:
     `per_frame` holds, for caches a frame-wise stage reads, their rows by frame number
     (`detections` is `per_frame["detections"]`): when the stage producing them runs in the
     same decode pass, the mapping fills as it goes, and always holds a frame before that
-    frame reaches the reader's batch function.
+    frame reaches the reader's batch function. `force`: the work will run even if its cache
+    is fresh (a job that runs its own pass drops its resumable chunks then).
     """
 
     source: FrameSource
@@ -95,7 +97,17 @@ class StageInputs:
     frames: tuple[int, int]
     keys: Mapping[str, str] = field(default_factory=dict)
     per_frame: Mapping[str, Mapping[int, Any]] = field(default_factory=dict)
+    force: bool = False
 
     @property
     def detections(self) -> Mapping[int, Detections]:
-        return self.per_frame.get("detections", {})
+        return self.per_frame.get(DETECTIONS_STAGE, {})
+
+    def table(self, stage: str, schema: pa.Schema | None = None) -> pa.Table:
+        """A finished cache this stage reads, checked against the key it was planned with."""
+        from mot_cli.errors import MotCliError
+
+        table = self.run_dir.read_completed(stage, schema, self.keys[stage])
+        if table is None:
+            raise MotCliError(f"{self.run_dir.file(stage)}: no finished {stage} cache")
+        return table

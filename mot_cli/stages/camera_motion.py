@@ -9,11 +9,11 @@ import pyarrow as pa
 
 from mot_cli.cache import stage_key
 from mot_cli.errors import MotCliError
-from mot_cli.schema import CAMERA_MOTION
+from mot_cli.schema import CAMERA_MOTION, CAMERA_MOTION_STAGE
 from mot_cli.stages._job import BatchFn, FramewiseJob, StageInputs, StageRun
 from mot_cli.video import FrameSource
 
-STAGE = "camera_motion"
+STAGE = CAMERA_MOTION_STAGE
 METHODS = ("sparse", "ecc")
 
 

@@ -27,22 +27,30 @@ from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console, progress_bar
-from mot_cli.schema import DEPTH, DEPTH_MAPS
-from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
-from mot_cli.video import FrameSource
+from mot_cli.schema import (
+    DEPTH,
+    DEPTH_MAPS,
+    DEPTH_MAPS_STAGE,
+    DEPTH_STAGE,
+    DETECTIONS,
+    DETECTIONS_STAGE,
+    MASKS,
+    MASKS_STAGE,
+)
+from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 
-MAPS_STAGE = "depth_maps"
-STAGE = "depth"
+MAPS_STAGE = DEPTH_MAPS_STAGE
+STAGE = DEPTH_STAGE
 
 __all__ = [
     "MAPS_STAGE",
     "STAGE",
     "DepthConfig",
+    "DepthStatsConfig",
+    "plan_maps",
+    "plan_stats",
     "read_depth",
     "read_depth_maps",
-    "run",
-    "run_maps",
-    "run_stats",
 ]
 
 
@@ -77,6 +85,12 @@ class DepthConfig:
         return self.model or DEFAULT_MODELS[self.backend]
 
 
+@dataclass(frozen=True)
+class DepthStatsConfig:
+    """The statistics have no settings: their key is the keys of what they read (the maps,
+    the detections and, when on, the masks), so they follow any change of those."""
+
+
 def _map_row(number: int, nearness: np.ndarray, frame_width: int, metric: bool) -> dict:
     height, width = nearness.shape
     return {
@@ -93,35 +107,29 @@ def _maps_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=DEPTH_MAPS)
 
 
-def run_maps(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: DepthConfig,
-    frames: tuple[int, int],
-    detections: dict[int, Detections] | None = None,
-    detections_key: str | None = None,
-    masks: dict[int, list[dict]] | None = None,
-    masks_key: str | None = None,
-    force: bool = False,
-) -> tuple[pa.Table, str]:
-    """Nearness maps for frames `first..last` and the cache's key (resumable, like detect).
+def plan_maps(inputs: StageInputs, config: DepthConfig) -> Job:
+    """Nearness maps for the run's frames (resumable, like detect).
 
-    `pseudo` needs the detections (its maps are drawn from their boxes, or from their masks
-    when given); the networks need neither.
+    The networks read only the video: a frame-wise job in the shared decode pass, whose key
+    ignores the detections. `pseudo` draws its maps from the detections (and from their masks
+    when the masks are among the inputs) on a ground plane fitted to the whole sequence, so it
+    runs once they are complete.
     """
-    first, last = frames
-    info = source.info
+    first, last = inputs.frames
+    info = inputs.source.info
     shape = map_shape(info.height, info.width, config.map_size)
     model = resolve_model(config.model_name) if config.model_name else None
     sha = model.sha256 if model else None
     pseudo = config.backend == "pseudo"
-    if pseudo and (detections is None or detections_key is None):
+    detections_key = inputs.keys.get(DETECTIONS_STAGE)
+    masks_key = inputs.keys.get(MASKS_STAGE)
+    if pseudo and detections_key is None:
         raise MotCliError("pseudo-depth is drawn from the detections: run the detect stage first")
     key = stage_key(
         MAPS_STAGE,
         config=asdict(config) | {"model": None, "device": None, "batch": None},
         model_sha256=sha,
-        upstream={"detections": detections_key, "masks": masks_key} if pseudo else None,
+        upstream={DETECTIONS_STAGE: detections_key, MASKS_STAGE: masks_key} if pseudo else None,
         source=info.fingerprint,
         frames=[first, last],
     )
@@ -133,10 +141,7 @@ def run_maps(
     }
     spec = StageRun(MAPS_STAGE, key, DEPTH_MAPS, first, last, config.batch, entry)
     if pseudo:
-        table = _pseudo_maps(
-            run_dir, spec, (info.height, info.width), shape, detections, masks, force
-        )
-        return table, key
+        return TableJob(MAPS_STAGE, key, lambda: _pseudo_maps(inputs, spec, shape))
 
     def make_process() -> BatchFn:
         from mot_cli.depth import load_estimator
@@ -161,33 +166,34 @@ def run_maps(
 
         return process
 
-    return run_framewise(run_dir, source, spec, make_process, force), key
+    return FramewiseJob(spec, make_process)
 
 
 def _upstream(detections_key: str | None, masks_key: str | None) -> dict:
-    upstream = {"detections": detections_key}
+    upstream = {DETECTIONS_STAGE: detections_key}
     if masks_key is not None:
-        upstream["masks"] = masks_key
+        upstream[MASKS_STAGE] = masks_key
     return upstream
 
 
-def _pseudo_maps(
-    run_dir: RunDir,
-    spec: StageRun,
-    frame_size: tuple[int, int],
-    shape: tuple[int, int],
-    detections: dict[int, Detections],
-    masks: dict[int, list[dict]] | None,
-    force: bool,
-) -> pa.Table:
+def _input_masks(inputs: StageInputs) -> dict[int, list[dict]] | None:
+    """The masks by frame when they are among the inputs (RLE dicts in `det` order)."""
+    from mot_cli.stages.segment import frame_masks
+
+    if MASKS_STAGE not in inputs.keys:
+        return None
+    return frame_masks(inputs.table(MASKS_STAGE, MASKS))
+
+
+def _pseudo_maps(inputs: StageInputs, spec: StageRun, shape: tuple[int, int]) -> None:
     """Pseudo-depth maps drawn from the people on a ground plane fitted to the whole sequence."""
     from mot_cli.depth.pseudo import fit_ground_plane, pseudo_map
     from mot_cli.masks import decode_mask
 
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        return table
-    height, width = frame_size
+    run_dir = inputs.run_dir
+    detections = inputs.detections
+    masks = _input_masks(inputs)
+    height, width = inputs.source.info.height, inputs.source.info.width
     started = time.perf_counter()
     frames = range(spec.first, spec.last + 1)
     every = [detections[n].xyxy for n in frames if n in detections]
@@ -220,41 +226,39 @@ def _pseudo_maps(
             "seconds": round(time.perf_counter() - started, 3),
         },
     )
-    return table
 
 
-def run_stats(
-    run_dir: RunDir,
-    frame_size: tuple[int, int],
-    frames: tuple[int, int],
-    maps: pa.Table,
-    maps_key: str,
-    detections: dict[int, Detections],
-    detections_key: str,
-    masks: dict[int, list[dict]] | None = None,
-    masks_key: str | None = None,
-    force: bool = False,
-) -> pa.Table:
-    """depth.parquet: box (and mask) nearness statistics of every detection, from cached maps.
+def plan_stats(inputs: StageInputs, config: DepthStatsConfig) -> TableJob:
+    """depth.parquet: box (and mask) nearness statistics of every detection, from the maps.
 
-    `frame_size` is (height, width) of the video; mask statistics are NaN without masks.
+    Mask statistics are NaN unless the masks are among the inputs (a cue: `mot-cli depth`
+    turns it on when a masks cache of these detections exists).
     """
-    from mot_cli.masks import decode_mask
-
-    first, last = frames
+    first, last = inputs.frames
+    maps_key = inputs.keys[MAPS_STAGE]
+    detections_key = inputs.keys[DETECTIONS_STAGE]
+    masks_key = inputs.keys.get(MASKS_STAGE)
     key = stage_key(
         STAGE,
-        upstream={"depth_maps": maps_key, "detections": detections_key, "masks": masks_key},
+        upstream={MAPS_STAGE: maps_key, DETECTIONS_STAGE: detections_key, MASKS_STAGE: masks_key},
         frames=[first, last],
     )
-    upstream = {"depth_maps": maps_key, **_upstream(detections_key, masks_key)}
-    spec = StageRun(STAGE, key, DEPTH, first, last, 1, {"upstream": upstream})
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        return table
+    upstream = {MAPS_STAGE: maps_key, **_upstream(detections_key, masks_key)}
+    entry = {"upstream": upstream, "frames": [first, last]}
+    return TableJob(STAGE, key, lambda: _stats(inputs, key, entry))
+
+
+def _stats(inputs: StageInputs, key: str, entry: dict) -> None:
+    from mot_cli.masks import decode_mask
+    from mot_cli.stages.detect import frame_detections
+
+    run_dir = inputs.run_dir
+    first, last = inputs.frames
     started = time.perf_counter()
-    height, width = frame_size
-    by_frame = _maps_by_frame(maps)
+    height, width = inputs.source.info.height, inputs.source.info.width
+    by_frame = _maps_by_frame(inputs.table(MAPS_STAGE, DEPTH_MAPS))
+    detections = frame_detections(inputs.table(DETECTIONS_STAGE, DETECTIONS))
+    masks = _input_masks(inputs)
     columns: dict[str, list] = {name: [] for name in DEPTH.names}
     numbers = [n for n in range(first, last + 1) if n in detections and len(detections[n])]
     with progress_bar("depth stats", len(numbers)) as advance:
@@ -285,46 +289,12 @@ def run_stats(
     run_dir.record(
         STAGE,
         {
-            **spec.entry,
+            **entry,
             "key": key,
             "complete": True,
-            "frames": [first, last],
             "rows": table.num_rows,
             "seconds": round(time.perf_counter() - started, 3),
         },
-    )
-    return table
-
-
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: DepthConfig,
-    frames: tuple[int, int],
-    detections: dict[int, Detections],
-    detections_key: str,
-    force: bool = False,
-) -> pa.Table:
-    """Maps, then statistics; masks are used when a masks cache of these detections exists."""
-    from mot_cli.stages import segment
-
-    found = segment.completed_masks(run_dir, detections_key, frames)
-    masks, masks_key = (segment.frame_masks(found[0]), found[1]) if found else (None, None)
-    maps, maps_key = run_maps(
-        source, run_dir, config, frames, detections, detections_key, masks, masks_key, force
-    )
-    info = source.info
-    return run_stats(
-        run_dir,
-        (info.height, info.width),
-        frames,
-        maps,
-        maps_key,
-        detections,
-        detections_key,
-        masks,
-        masks_key,
-        force,
     )
 
 

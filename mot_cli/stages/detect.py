@@ -16,13 +16,13 @@ from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256, resolve_model
 from mot_cli.progress import console
-from mot_cli.schema import DETECTIONS
+from mot_cli.schema import DETECTIONS, DETECTIONS_STAGE, MASKS_STAGE
 from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
 from mot_cli.segment import FrameMasks, empty_masks
 from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 from mot_cli.video import FrameSource
 
-STAGE = "detections"
+STAGE = DETECTIONS_STAGE
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,6 @@ def _keep_masks(
 ) -> None:
     """Store a segmentation detector's masks as the masks cache the segment stage would make
     with its default yolo-seg backend and these weights, so `segment` finds it up to date."""
-    from mot_cli.stages.segment import STAGE as MASKS_STAGE
     from mot_cli.stages.segment import SegmentConfig, masks_key
 
     config = SegmentConfig(backend="yolo-seg")
@@ -233,7 +232,7 @@ def _keep_masks(
         {
             "config": asdict(config),
             "model": {"path": str(model_path), "sha256": model_sha256},
-            "upstream": {"detections": detections_key},
+            "upstream": {STAGE: detections_key},
             "from_detect_pass": True,
             "key": key,
             "complete": True,

@@ -13,10 +13,10 @@ from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console
-from mot_cli.schema import embeddings_schema
+from mot_cli.schema import DETECTIONS_STAGE, EMBEDDINGS_STAGE, embeddings_schema
 from mot_cli.stages._job import BatchFn, FramewiseJob, StageInputs, StageRun
 
-STAGE = "embeddings"
+STAGE = EMBEDDINGS_STAGE
 EMBEDDING_DIM = 512
 BACKENDS = ("auto", "torch", "openvino")
 # The OSNet widths reid/osnet.py builds (its OSNET_CHANNELS; a test keeps the two equal),
@@ -78,7 +78,7 @@ def plan(inputs: StageInputs, config: EmbedConfig) -> FramewiseJob:
     model = resolve_model(config.model)
     sha = model.sha256
     backend = config.resolved_backend()
-    detections_key = inputs.keys["detections"]
+    detections_key = inputs.keys[DETECTIONS_STAGE]
     key = stage_key(
         STAGE,
         config=asdict(config) | {"batch": None, "device": None, "backend": backend},
@@ -90,7 +90,7 @@ def plan(inputs: StageInputs, config: EmbedConfig) -> FramewiseJob:
     entry = {
         "config": asdict(config) | {"backend": backend},
         "model": {"path": str(model.path), "sha256": sha},
-        "upstream": {"detections": detections_key},
+        "upstream": {DETECTIONS_STAGE: detections_key},
     }
     schema = embeddings_schema(EMBEDDING_DIM)
     spec = StageRun(STAGE, key, schema, first, last, config.batch, entry)

@@ -1,15 +1,17 @@
 """Depth×mask embedding stage: the `S_sd` embedding of every cached detection.
 
-It reads only caches — detections, masks and depth maps — and a trained encoder checkpoint
-(`mot-cli train-encoder`), and writes sd_embeddings.parquet beside embeddings.parquet, row for
-row with the detections. Its key hashes the checkpoint's sha256 and the keys of the three
-caches, so a new checkpoint or new masks re-embed, and nothing else does.
+It reads only caches — detections, masks and depth maps — and an encoder: the checkpoint
+`SdEmbedConfig.checkpoint` names (`track --sd-encoder`), or else the one the encoder stage
+trained on this run (stages/sd_encoder.py). It writes sd_embeddings.parquet beside
+embeddings.parquet, row for row with the detections. Its key hashes the checkpoint's sha256
+and the keys of the three caches, so a new checkpoint or new masks re-embed, and nothing else
+does.
 """
 
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,38 @@ import pyarrow as pa
 from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.detections import Detections, rows_by_frame
 from mot_cli.errors import MotCliError
-from mot_cli.schema import embeddings_schema
+from mot_cli.schema import (
+    DEPTH_MAPS,
+    DEPTH_MAPS_STAGE,
+    DETECTIONS,
+    DETECTIONS_STAGE,
+    MASKS,
+    MASKS_STAGE,
+    SD_EMBEDDINGS_STAGE,
+    SD_ENCODER_STAGE,
+    embeddings_schema,
+)
+from mot_cli.stages import sd_encoder
+from mot_cli.stages._job import StageInputs, TableJob
 
-STAGE = "sd_embeddings"
+STAGE = SD_EMBEDDINGS_STAGE
+READS = sd_encoder.READS  # it embeds the crops the encoder learns from
+DEFAULT_W_SD = 0.5
+"""The `w_sd` that `track --sd` sets when `--set w_sd=...` is not given: the weight
+bench/ablation.py's leave-one-sequence-out folds picked most often with mobilePydnet depth."""
 
-__all__ = ["STAGE", "attach", "embeddings_table", "read_sd_embeddings", "run"]
+__all__ = [
+    "DEFAULT_W_SD", "READS", "STAGE", "SdEmbedConfig", "attach", "embeddings_table", "plan",
+    "read_sd_embeddings",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SdEmbedConfig:
+    """`checkpoint`: an encoder file or a name the model resolver finds; None: the encoder
+    the sd_encoder stage trained on this run."""
+
+    checkpoint: str | None = None
 
 
 def embeddings_table(frames: list[int], embeddings: list[np.ndarray], dim: int) -> pa.Table:
@@ -46,38 +75,51 @@ def embeddings_table(frames: list[int], embeddings: list[np.ndarray], dim: int) 
     )
 
 
-def run(
-    run_dir: RunDir, checkpoint: str | Path, *, force: bool = False, show_progress: bool = True
-) -> pa.Table:
-    """Embed every detection of a run folder with the encoder `checkpoint` (a path, or a
-    name the model resolver finds); an up-to-date cache is returned as it is."""
+def plan(inputs: StageInputs, config: SdEmbedConfig) -> TableJob:
+    """Embed every detection of the run's finished caches with the chosen encoder."""
+    from mot_cli.models import resolve_model
+
+    if config.checkpoint is not None:
+        model = resolve_model(config.checkpoint, download=False)
+        path, sha = model.path, model.sha256
+    elif SD_ENCODER_STAGE in inputs.keys:
+        path = inputs.run_dir.file(SD_ENCODER_STAGE)
+        entry = inputs.run_dir.entry(SD_ENCODER_STAGE) or {}
+        sha = (entry.get("files") or {}).get(path.name) or resolve_model(path).sha256
+    else:
+        raise MotCliError(
+            "sd embeddings need an encoder: give --sd-encoder, or let `track --sd` train one"
+        )
+    upstream = {stage: inputs.keys[stage] for stage in READS}
+    key = stage_key(STAGE, model_sha256=sha, upstream=upstream)
+    entry = {"model": {"path": str(path), "sha256": sha}, "upstream": upstream}
+    return TableJob(STAGE, key, lambda: _embed(inputs, path, key, entry))
+
+
+def _embed(inputs: StageInputs, checkpoint: Path, key: str, entry: dict) -> None:
     import torch
 
-    from mot_cli.encoder import embed_detections, read_checkpoint, read_run
-    from mot_cli.encoder.data import upstream_keys
-    from mot_cli.models import resolve_model
-    from mot_cli.progress import console, progress_bar
+    from mot_cli.encoder import embed_detections, read_checkpoint
+    from mot_cli.encoder.data import RunFrames
+    from mot_cli.progress import progress_bar
 
-    model = resolve_model(checkpoint, download=False)
-    frames = read_run(run_dir.path)
-    upstream = upstream_keys(run_dir)
-    key = stage_key(STAGE, model_sha256=model.sha256, upstream=upstream)
-    if not force:
-        table = run_dir.read_completed(STAGE, None, key)
-        if table is not None:
-            console.print(f"{STAGE}: cache up to date ({run_dir.file(STAGE)})")
-            return table
-    encoder = read_checkpoint(model.path)
+    run_dir = inputs.run_dir
+    frames = RunFrames(
+        run_dir,
+        inputs.table(DETECTIONS_STAGE, DETECTIONS),
+        inputs.table(MASKS_STAGE, MASKS),
+        inputs.table(DEPTH_MAPS_STAGE, DEPTH_MAPS),
+    )
+    encoder = read_checkpoint(checkpoint)
     dim = encoder.config.embedding_dim
     started = time.perf_counter()
     numbers, embeddings = [], []
-    bar = progress_bar("sd embed", len(frames)) if show_progress else nullcontext(_ignore)
     # One torch thread, as in training: this network's short kernels only wait on each
     # other with more (on this shared 2-core machine, 2 threads ran 3.5x slower than 1).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with bar as advance:
+        with progress_bar("sd embed", len(frames)) as advance:
             for arrays in frames:
                 numbers.append(arrays.frame)
                 embeddings.append(
@@ -88,28 +130,18 @@ def run(
     finally:
         torch.set_num_threads(threads)
     table = embeddings_table(numbers, embeddings, dim)
-    release = run_dir.lock()
-    try:
-        write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-        run_dir.record(
-            STAGE,
-            {
-                "key": key,
-                "complete": True,
-                "model": {"path": str(model.path), "sha256": model.sha256},
-                "upstream": upstream,
-                "rows": table.num_rows,
-                "dim": dim,
-                "seconds": round(time.perf_counter() - started, 3),
-            },
-        )
-    finally:
-        release()
-    return table
-
-
-def _ignore(_count: int) -> None:
-    """What a progress bar's advance does when there is no bar."""
+    write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
+    run_dir.record(
+        STAGE,
+        {
+            **entry,
+            "key": key,
+            "complete": True,
+            "rows": table.num_rows,
+            "dim": dim,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
 
 
 def read_sd_embeddings(run_dir: RunDir) -> pa.Table | None:

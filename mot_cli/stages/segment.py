@@ -12,6 +12,7 @@ of each detection, and masks.parquet its first half.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -23,15 +24,18 @@ from mot_cli.errors import MotCliError
 from mot_cli.masks import clip_to_box, encode_mask, exclusive, mask_bbox
 from mot_cli.models import ResolvedModel, resolve_model
 from mot_cli.progress import console
-from mot_cli.schema import MASK_PAIRS, MASKS
+from mot_cli.schema import DETECTIONS_STAGE, MASK_PAIRS, MASK_PAIRS_STAGE, MASKS, MASKS_STAGE
 from mot_cli.segment import BACKENDS, DEFAULT_MODELS, FrameMasks
-from mot_cli.stages._framewise import BatchFn, StageRun, cached, run_framewise
+from mot_cli.stages._framewise import Lane, run_pass
+from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 from mot_cli.video import FrameSource, SourceInfo
 
-STAGE = "masks"
-PAIRS_STAGE = "mask_pairs"
+STAGE = MASKS_STAGE
+PAIRS_STAGE = MASK_PAIRS_STAGE
 
-__all__ = ["STAGE", "SegmentConfig", "completed_masks", "masks_table", "read_masks", "run"]
+__all__ = [
+    "PAIRS_STAGE", "STAGE", "SegmentConfig", "frame_masks", "masks_table", "plan", "read_masks",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -105,33 +109,32 @@ def masks_key(
     )
 
 
-def run(
-    source: FrameSource,
-    run_dir: RunDir,
-    config: SegmentConfig,
-    frames: tuple[int, int],
-    detections: dict[int, Detections],
-    detections_key: str,
-    force: bool = False,
-) -> pa.Table:
-    """Masks aligned row for row with detections.parquet (frame, det), resumable."""
-    from mot_cli.segment import load_segmenter
+def plan(inputs: StageInputs, config: SegmentConfig) -> Job:
+    """Masks aligned row for row with detections.parquet (frame, det), resumable.
 
-    first, last = frames
+    Frame-wise, so it joins the shared decode pass and reads each frame's detections as
+    detect makes them. The SAM 2 pair mode looks one frame ahead, so it runs a pass of its own
+    once the detections are complete.
+    """
+    first, last = inputs.frames
     model = resolve_model(config.model_name) if config.model_name else None
     sha = model.sha256 if model else None
-    key = masks_key(config, sha, detections_key, source.info.fingerprint, [first, last])
+    detections_key = inputs.keys[DETECTIONS_STAGE]
+    key = masks_key(config, sha, detections_key, inputs.source.info.fingerprint, [first, last])
     entry = {
         "config": asdict(config),
         "model": {"path": str(model.path), "sha256": sha} if model else None,
-        "upstream": {"detections": detections_key},
+        "upstream": {DETECTIONS_STAGE: detections_key},
     }
     spec = StageRun(STAGE, key, MASKS, first, last, config.batch, entry)
-    empty = Detections.empty()
+    detections = inputs.detections  # filled frame by frame when detect shares the pass
     if config.pair:
-        return _run_pairs(source, run_dir, config, spec, model, detections, force)
+        return TableJob(STAGE, key, lambda: _run_pairs(inputs, config, spec, model, detections))
+    empty = Detections.empty()
 
     def make_process() -> BatchFn:
+        from mot_cli.segment import load_segmenter
+
         where = f"{model.name} from {model.path} ({model.source})" if model else "no weights"
         console.print(f"segment: {config.backend}, {where}")
         segmenter = load_segmenter(
@@ -154,7 +157,7 @@ def run(
 
         return process
 
-    return run_framewise(run_dir, source, spec, make_process, force)
+    return FramewiseJob(spec, make_process)
 
 
 class PairedFrames(FrameSource):
@@ -190,20 +193,17 @@ def _next_columns(results: list[FrameMasks]) -> dict[str, list]:
 
 
 def _run_pairs(
-    source: FrameSource,
-    run_dir: RunDir,
+    inputs: StageInputs,
     config: SegmentConfig,
     spec: StageRun,
     model: ResolvedModel,
-    detections: dict[int, Detections],
-    force: bool,
-) -> pa.Table:
-    """mask_pairs.parquet (resumable), then masks.parquet from its first half."""
+    detections: Mapping[int, Detections],
+) -> None:
+    """mask_pairs.parquet (resumable, in a pass of its own), then masks.parquet from its
+    first half."""
     from mot_cli.segment.ultralytics_sam import Sam2PairSegmenter
 
-    table = cached(run_dir, spec, force)
-    if table is not None:
-        return table
+    run_dir = inputs.run_dir
     started = time.perf_counter()
     pairs_spec = StageRun(PAIRS_STAGE, spec.key, MASK_PAIRS, spec.first, spec.last, spec.batch,
                           spec.entry)  # fmt: skip
@@ -227,7 +227,8 @@ def _run_pairs(
 
         return process
 
-    pairs = run_framewise(run_dir, PairedFrames(source), pairs_spec, make_process, force)
+    lane = Lane(FramewiseJob(pairs_spec, make_process), restart=inputs.force)
+    pairs = run_pass(run_dir, PairedFrames(inputs.source), [lane])[PAIRS_STAGE]
     table = pairs.select(MASKS.names).replace_schema_metadata(None).cast(MASKS)
     write_table(run_dir.file(STAGE), table, stage=STAGE, key=spec.key)
     run_dir.record(
@@ -242,21 +243,6 @@ def _run_pairs(
             "seconds": round(time.perf_counter() - started, 3),
         },
     )
-    return table
-
-
-def completed_masks(
-    run_dir: RunDir, detections_key: str, frames: tuple[int, int]
-) -> tuple[pa.Table, str] | None:
-    """The finished masks cache made from these detections over `frames`, with its key."""
-    entry = run_dir.load_manifest().get("stages", {}).get(STAGE) or {}
-    if (entry.get("upstream") or {}).get("detections") != detections_key:
-        return None
-    done = entry.get("frames") or [0, -1]
-    if done[0] > frames[0] or done[1] < frames[1]:
-        return None
-    table = run_dir.read_completed(STAGE, MASKS)
-    return None if table is None else (table, run_dir.completed_key(STAGE) or "")
 
 
 def read_masks(run_dir: RunDir) -> dict[int, list[dict]]:

@@ -1,4 +1,5 @@
-"""Track stage: replays cached detections (+ embeddings, camera motion) through the tracker.
+"""Track stage: replays cached detections (+ embeddings, camera motion, and the depth×mask
+embeddings and masks when their cues are on) through the tracker.
 
 It reads only caches and never touches a model, so re-running with new association settings
 takes seconds.
@@ -14,32 +15,54 @@ import pyarrow as pa
 from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
-from mot_cli.schema import TRACKS
+from mot_cli.schema import (
+    CAMERA_MOTION_STAGE,
+    DETECTIONS_STAGE,
+    EMBEDDINGS_STAGE,
+    MASKS_STAGE,
+    SD_EMBEDDINGS_STAGE,
+    TRACKS,
+    TRACKS_STAGE,
+)
 from mot_cli.stages._job import StageInputs, TableJob
 from mot_cli.tracking import TrackerConfig, TrackTable, track_sequence
 
-STAGE = "tracks"
+STAGE = TRACKS_STAGE
 
 
 def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
     """Track the frames detection covered, reading the finished caches in `inputs.keys`.
 
-    Appearance and camera motion are used when their caches are among the inputs. The job
-    always runs: replay takes seconds, and a key cannot see a change in the tracker's code.
+    Appearance and camera motion are used when their caches are among the inputs; the
+    depth×mask embeddings when `w_sd` > 0 and the masks when `w_iom` > 0 or `mask_occlusion`
+    (each must then be among the inputs). The job always runs: replay takes seconds, and a
+    key cannot see a change in the tracker's code.
     """
     from mot_cli.stages import detect
 
-    frames = inputs.run_dir.covered(inputs.frames, [detect.STAGE])
+    frames = inputs.run_dir.covered(inputs.frames, [DETECTIONS_STAGE])
     # the scores' calibration is the detections' but not in their key (mot_cli/scores.py)
     score_map = detect.recorded_score_map(inputs.run_dir)
-    upstream = dict(inputs.keys) | {"score_map": score_map.describe()}
+    used = dict(inputs.keys)
+    for stage, wanted, what in (
+        (SD_EMBEDDINGS_STAGE, config.w_sd > 0, "w_sd > 0 (the S_sd cue) needs sd embeddings"),
+        (MASKS_STAGE, config.w_iom > 0 or config.mask_occlusion,
+         "w_iom > 0 and mask_occlusion need masks"),
+    ):  # fmt: skip
+        if not wanted:
+            used.pop(stage, None)
+        elif stage not in used:
+            raise MotCliError(f"{what}: track with --sd, or run `mot-cli segment` first")
+    upstream = used | {"score_map": score_map.describe()}
     key = stage_key(STAGE, config=config.to_dict(), upstream=upstream, frames=list(frames))
 
     def work() -> None:
         detections, warps = cached_inputs(
             inputs.run_dir,
-            appearance="embeddings" in upstream,
-            camera_motion="camera_motion" in upstream,
+            appearance=EMBEDDINGS_STAGE in used,
+            camera_motion=CAMERA_MOTION_STAGE in used,
+            sd_embeddings=SD_EMBEDDINGS_STAGE in used,
+            masks=MASKS_STAGE in used,
         )
         write(inputs.run_dir, inputs.name, frames, detections, config, warps, upstream, key)
 
@@ -86,7 +109,7 @@ def write(
     text_path = run_dir.path / f"{name}.txt"
     text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score)
     rows = TrackRows(tracks.frame, tracks.id, tracks.xyxy, tracks.score, tracks.det)
-    mots = run_mots_rows(run_dir, name, rows, upstream.get("detections"))
+    mots = run_mots_rows(run_dir, name, rows, upstream.get(DETECTIONS_STAGE))
     writers = {
         parquet_path.name: lambda path: write_parquet(path, table, stage=STAGE, key=key),
         text_path.name: lambda path: path.write_bytes(text.encode("utf-8")),
@@ -167,20 +190,19 @@ def cached_inputs(
     """
     from mot_cli.schema import CAMERA_MOTION, DETECTIONS
     from mot_cli.stages import detect, embed
-    from mot_cli.stages.camera_motion import STAGE as MOTION_STAGE
 
-    table = run_dir.read_completed(detect.STAGE, DETECTIONS)
+    table = run_dir.read_completed(DETECTIONS_STAGE, DETECTIONS)
     if table is None:
-        raise MotCliError(f"{run_dir.file(detect.STAGE)}: no finished detections cache")
+        raise MotCliError(f"{run_dir.file(DETECTIONS_STAGE)}: no finished detections cache")
     detections = detect.frame_detections(table, detect.recorded_score_map(run_dir, table))
-    embeddings = run_dir.read_completed(embed.STAGE, None) if appearance else None
+    embeddings = run_dir.read_completed(EMBEDDINGS_STAGE, None) if appearance else None
     if embeddings is not None:
         detections = embed.attach(detections, embeddings)
     if sd_embeddings:
         detections = attach_sd_embeddings(run_dir, detections)
     if masks:
         detections = attach_masks(run_dir, detections)
-    motion = run_dir.read_completed(MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
+    motion = run_dir.read_completed(CAMERA_MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
     return detections, None if motion is None else load_warps(motion)
 
 
