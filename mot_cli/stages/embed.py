@@ -116,6 +116,17 @@ def plan(inputs: StageInputs, config: EmbedConfig) -> FramewiseJob:
 
 def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
     """Detections with their embeddings; a row count that disagrees is a corrupt cache."""
+    rows = aligned_rows(table, detections, STAGE)
+    return {number: dets.replace(embedding=rows[number]) for number, dets in detections.items()}
+
+
+def aligned_rows(
+    table: pa.Table, detections: dict[int, Detections], stage: str
+) -> dict[int, np.ndarray]:
+    """An embedding table's rows per frame, in the detections' order (row i is det i).
+
+    A frame whose row count differs from its detections' is a cache made of other detections.
+    """
     frame = table.column("frame").to_numpy()
     det = table.column("det").to_numpy()
     column = table.column("embedding").combine_chunks()
@@ -124,11 +135,11 @@ def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Dete
     by_frame = {number: values[rows] for number, rows in rows_by_frame(frame, det)}
     out = {}
     for number, dets in detections.items():
-        embedding = by_frame.get(number, np.zeros((0, dim), np.float32))
-        if len(embedding) != len(dets):
+        rows = by_frame.get(number, np.zeros((0, dim), np.float32))
+        if len(rows) != len(dets):
             raise MotCliError(
-                f"embeddings cache has {len(embedding)} rows for frame {number} "
-                f"but detections has {len(dets)}; re-run with --force"
+                f"{stage} cache has {len(rows)} rows for frame {number} but detections has "
+                f"{len(dets)}; re-run it with --force"
             )
-        out[number] = Detections(dets.xyxy, dets.score, dets.cls, embedding)
+        out[number] = rows
     return out

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_table
-from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.detections import Detections
 from mot_cli.errors import MotCliError
 from mot_cli.schema import (
     DEPTH_MAPS,
@@ -33,6 +33,7 @@ from mot_cli.schema import (
 )
 from mot_cli.stages import sd_encoder
 from mot_cli.stages._job import StageInputs, TableJob
+from mot_cli.stages.embed import aligned_rows
 
 STAGE = SD_EMBEDDINGS_STAGE
 READS = sd_encoder.READS  # it embeds the crops the encoder learns from
@@ -151,19 +152,5 @@ def read_sd_embeddings(run_dir: RunDir) -> pa.Table | None:
 
 def attach(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
     """Detections with their sd embeddings; a row count that disagrees is a corrupt cache."""
-    frame = table.column("frame").to_numpy()
-    det = table.column("det").to_numpy()
-    column = table.column("embedding").combine_chunks()
-    dim = column.type.list_size
-    values = column.values.to_numpy().reshape(-1, dim) if len(column) else np.zeros((0, dim))
-    by_frame = {number: values[rows] for number, rows in rows_by_frame(frame, det)}
-    out = {}
-    for number, dets in detections.items():
-        sd = by_frame.get(number, np.zeros((0, dim), np.float32))
-        if len(sd) != len(dets):
-            raise MotCliError(
-                f"{STAGE} cache has {len(sd)} rows for frame {number} but detections has "
-                f"{len(dets)}; re-run it with --force"
-            )
-        out[number] = dets.replace(sd_embedding=sd)
-    return out
+    rows = aligned_rows(table, detections, STAGE)
+    return {number: dets.replace(sd_embedding=rows[number]) for number, dets in detections.items()}
