@@ -100,8 +100,8 @@ def plan(inputs: StageInputs, config: SdEncoderConfig) -> TableJob:
         record = store(inputs.run_dir, trained, key, upstream)
         losses = record["epoch_losses"]
         console.print(
-            f"{STAGE}: trained on {record['detections']} detections of this run, loss "
-            f"{losses[0]:.3f} → {losses[-1]:.3f} → {inputs.run_dir.file(STAGE)}",
+            f"{STAGE}: trained on {record['detections']} detections of this run (loss "
+            f"{losses[0]:.3f} to {losses[-1]:.3f}) → {inputs.run_dir.file(STAGE)}",
             highlight=False,
         )
 
