@@ -1,4 +1,4 @@
-"""The detections that `segment` and `depth` work on: detected first when there are none."""
+"""The run and detections that `segment` and `depth` work on: detected first when there are none."""
 
 from __future__ import annotations
 
@@ -41,3 +41,31 @@ def detections_config(run: Run, detector: str | None, det_txt: Path | None) -> D
     if run.run_dir.completed_key(detect.STAGE) and done[0] <= run.first and done[1] >= run.last:
         return None
     return _recorded_config(entry) if entry else detect.DetectConfig()
+
+
+def open_upstream(
+    model_name: str | None,
+    source: Path,
+    cache_dir: Path,
+    name: str | None,
+    frames: tuple[int, int | None],
+    force: bool,
+    detector: str | None,
+    det_txt: Path | None,
+) -> tuple[Run, dict[str, object]]:
+    """The run `segment` or `depth` writes into and the detect config its graph walk needs.
+
+    Missing weights fail before the run folder is touched; the configs are empty when the
+    detections cache is used as it is.
+    """
+    from mot_cli.commands.track import _relative_to_sequence
+    from mot_cli.models import resolve_model
+    from mot_cli.pipeline import open_run
+    from mot_cli.stages import detect
+    from mot_cli.video import FrameRange
+
+    if model_name:
+        resolve_model(model_name)
+    run = open_run(source, cache_dir, name, FrameRange(*frames), force=force)
+    config = detections_config(run, detector, _relative_to_sequence(det_txt, source))
+    return run, {} if config is None else {detect.STAGE: config}

@@ -51,14 +51,7 @@ def depth_command(
             "--imgsz", help="Network input side for transformers models (default: theirs)."
         ),
     ] = None,
-    detector: Annotated[
-        str | None,
-        typer.Option(
-            "--detector",
-            help="Detect with this model first (default: use the detections cache, or "
-            "yolo11n when there is none).",
-        ),
-    ] = None,
+    detector: opt.UpstreamDetector = None,
     det_txt: opt.DetTxt = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
@@ -83,12 +76,9 @@ def depth_command(
 
       mot-cli depth video.mp4 --backend pseudo
     """
-    from mot_cli.commands._upstream import detections_config
-    from mot_cli.commands.track import _relative_to_sequence
-    from mot_cli.models import resolve_model
-    from mot_cli.pipeline import Cached, open_run, produce
-    from mot_cli.stages import depth, detect, segment
-    from mot_cli.video import FrameRange
+    from mot_cli.commands._upstream import open_upstream
+    from mot_cli.pipeline import Cached, produce
+    from mot_cli.stages import depth, segment
 
     config = depth.DepthConfig(
         backend=backend,
@@ -99,20 +89,16 @@ def depth_command(
         map_size=map_size,
         image_size=imgsz,
     )
-    if config.model_name:  # missing weights fail before any other work
-        resolve_model(config.model_name)
-    run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
-    configs = {
-        detect.STAGE: detections_config(run, detector, _relative_to_sequence(det_txt, source)),
+    run, configs = open_upstream(
+        config.model_name, source, cache_dir, name, (start, end), force, detector, det_txt
+    )
+    configs |= {
         segment.STAGE: Cached(),  # the masks `mot-cli segment` made of these detections, if any
         depth.MAPS_STAGE: config,
         depth.STAGE: depth.DepthStatsConfig(),
     }
     outcome = produce(
-        run,
-        depth.STAGE,
-        {stage: value for stage, value in configs.items() if value is not None},
-        force={depth.MAPS_STAGE, depth.STAGE} if force else False,
+        run, depth.STAGE, configs, force={depth.MAPS_STAGE, depth.STAGE} if force else False
     )
     maps = outcome.entry(depth.MAPS_STAGE)
     frames = run.last - run.first + 1

@@ -82,6 +82,14 @@ ReidBackend = Annotated[
     ),
 ]
 Batch = Annotated[int, typer.Option("--batch", min=1, help="Frames per detector call.")]
+UpstreamDetector = Annotated[
+    str | None,
+    typer.Option(
+        "--detector",
+        help="Detect with this model first (default: use the detections cache, or "
+        "yolo11n when there is none).",
+    ),
+]
 DetTxt = Annotated[
     Path | None,
     typer.Option(

@@ -55,14 +55,7 @@ def segment_command(
             "frame with SAM 2's memory, into RUN/mask_pairs.parquet (ultralytics-sam only).",
         ),
     ] = False,
-    detector: Annotated[
-        str | None,
-        typer.Option(
-            "--detector",
-            help="Detect with this model first (default: use the detections cache, or "
-            "yolo11n when there is none).",
-        ),
-    ] = None,
+    detector: opt.UpstreamDetector = None,
     det_txt: opt.DetTxt = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
@@ -88,12 +81,9 @@ def segment_command(
       mot-cli segment ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
     """
-    from mot_cli.commands._upstream import detections_config
-    from mot_cli.commands.track import _relative_to_sequence
-    from mot_cli.models import resolve_model
-    from mot_cli.pipeline import open_run, produce
-    from mot_cli.stages import detect, segment
-    from mot_cli.video import FrameRange
+    from mot_cli.commands._upstream import open_upstream
+    from mot_cli.pipeline import produce
+    from mot_cli.stages import segment
 
     config = segment.SegmentConfig(
         backend=backend,
@@ -103,11 +93,10 @@ def segment_command(
         exclusive=exclusive,
         pair=pair,
     )
-    if config.model_name:  # missing weights fail before any other work
-        resolve_model(config.model_name)
-    run = open_run(source, cache_dir, name, FrameRange(start, end), force=force)
-    detections = detections_config(run, detector, _relative_to_sequence(det_txt, source))
-    configs = {segment.STAGE: config} | ({detect.STAGE: detections} if detections else {})
+    run, configs = open_upstream(
+        config.model_name, source, cache_dir, name, (start, end), force, detector, det_txt
+    )
+    configs[segment.STAGE] = config
     outcome = produce(run, segment.STAGE, configs, force={segment.STAGE} if force else False)
     entry = outcome.entry(segment.STAGE)
     table = outcome.table(segment.STAGE)
