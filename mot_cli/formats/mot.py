@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,21 +55,13 @@ class MotRows:
     line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __post_init__(self) -> None:
-        n = len(self.frame)
         object.__setattr__(self, "frame", np.asarray(self.frame, np.int32).reshape(-1))
         object.__setattr__(self, "id", np.asarray(self.id, np.int32).reshape(-1))
         object.__setattr__(self, "xywh", np.asarray(self.xywh, np.float64).reshape(-1, 4))
         object.__setattr__(self, "conf", np.asarray(self.conf, np.float64).reshape(-1))
         object.__setattr__(self, "cls", np.asarray(self.cls, np.int32).reshape(-1))
         object.__setattr__(self, "vis", np.asarray(self.vis, np.float64).reshape(-1))
-        object.__setattr__(self, "path", Path(self.path))
-        line = np.asarray(self.line, np.int32).reshape(-1)
-        if len(line) == 0 and n:
-            line = np.arange(1, n + 1, dtype=np.int32)
-        object.__setattr__(self, "line", line)
-        for name in ("id", "xywh", "conf", "cls", "vis", "line"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"{name} has {len(getattr(self, name))} rows, frame has {n}")
+        settle_rows(self, ("id", "xywh", "conf", "cls", "vis"))
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -80,6 +72,20 @@ class MotRows:
             self.frame[index], self.id[index], self.xywh[index], self.conf[index],
             self.cls[index], self.vis[index], self.path, self.line[index],
         )
+
+
+def settle_rows(rows: Any, columns: tuple[str, ...]) -> None:
+    """Finish a frozen rows table: `path` a Path, `line` numbered 1..n when not given, and
+    every column as long as `frame` (a ValueError names the one that is not)."""
+    n = len(rows.frame)
+    object.__setattr__(rows, "path", Path(rows.path))
+    line = np.asarray(rows.line, np.int32).reshape(-1)
+    if len(line) == 0 and n:
+        line = np.arange(1, n + 1, dtype=np.int32)
+    object.__setattr__(rows, "line", line)
+    for name in (*columns, "line"):
+        if len(getattr(rows, name)) != n:
+            raise ValueError(f"{name} has {len(getattr(rows, name))} rows, frame has {n}")
 
 
 def read_mot(path: Path, *, kind: Kind, seq_length: int | None = None) -> MotRows:

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from mot_cli.errors import MotCliError
+from mot_cli.formats.mot import settle_rows
 from mot_cli.masks import rle, rle_pixel_totals
 
 __all__ = [
@@ -60,20 +61,12 @@ class MotsRows:
     line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __post_init__(self) -> None:
-        n = len(self.frame)
         for name in ("frame", "id", "cls", "height", "width"):
             object.__setattr__(self, name, np.asarray(getattr(self, name), np.int32).reshape(-1))
         counts = np.empty(len(self.rle), dtype=object)
         counts[:] = [str(c) for c in self.rle]
         object.__setattr__(self, "rle", counts)
-        object.__setattr__(self, "path", Path(self.path))
-        line = np.asarray(self.line, np.int32).reshape(-1)
-        if len(line) == 0 and n:
-            line = np.arange(1, n + 1, dtype=np.int32)
-        object.__setattr__(self, "line", line)
-        for name in ("id", "cls", "height", "width", "rle", "line"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"{name} has {len(getattr(self, name))} rows, frame has {n}")
+        settle_rows(self, ("id", "cls", "height", "width", "rle"))
 
     def __len__(self) -> int:
         return len(self.frame)
