@@ -142,3 +142,16 @@ def test_bad_sd_options_are_one_line(
 def test_batch_takes_the_sd_options_too() -> None:
     result = invoke("batch", "--help")
     assert result.exit_code == 0 and "--sd" in result.output and "--sd-encoder" in result.output
+
+
+def test_too_few_detections_to_train_on_is_one_line(tmp_path: Path, small_video: Path) -> None:
+    need(MODELS / "yolo11n-seg_int8_openvino_model")
+    need(MODELS / "mobile_pydnet_pruned35.tflite")
+    empty = tmp_path / "nobody.txt"
+    empty.write_text("")
+    result = invoke("track", *public(small_video, empty, tmp_path), "--sd")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and result.stderr.rstrip().endswith(errors[0].split(": ")[-1])
+    assert "walk: 0 detections, too few to train" in errors[0] and "--sd-encoder" in errors[0]
+    assert "sd_encoder" not in stages(tmp_path)  # nothing half-written

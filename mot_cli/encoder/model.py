@@ -139,7 +139,8 @@ def read_checkpoint(path: Path, device: str = "cpu") -> DepthMaskEncoder:
     try:
         payload = torch.load(Path(path), map_location=device, weights_only=True)
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = text.split(". ")[0]  # torch's weights-only refusal runs on for a paragraph
         raise MotCliError(f"{path}: cannot read as a torch checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise MotCliError(f"{path}: not a mot-cli depth×mask encoder checkpoint")

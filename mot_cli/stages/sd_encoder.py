@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mot_cli.cache import RunDir, write_json
+from mot_cli.errors import MotCliError
 from mot_cli.progress import console
 from mot_cli.schema import (
     DEPTH_MAPS,
@@ -96,6 +97,12 @@ def plan(inputs: StageInputs, config: SdEncoderConfig) -> TableJob:
             inputs.table(DEPTH_MAPS_STAGE, DEPTH_MAPS),
             upstream,
         )
+        if frames.detections.num_rows < 2:  # a video with (almost) nobody in it
+            raise MotCliError(
+                f"{inputs.run_dir.path}: {frames.detections.num_rows} detections, too few to "
+                "train the depth×mask encoder on; give one with --sd-encoder, or track "
+                "without --sd"
+            )
         trained = fit_runs([frames], train)
         record = store(inputs.run_dir, trained, key, upstream)
         losses = record["epoch_losses"]
