@@ -377,6 +377,7 @@ def run_depth(
     own_video: bool = False,
     seed: int = 0,
     w_sd: Sequence[float] = W_SD,
+    epochs: int = 3,
 ) -> dict[str, dict]:
     """Every S_sd row for one depth backend; returns row label → figures and picks."""
     from mot_cli.encoder import TrainConfig, build_encoder
@@ -394,8 +395,8 @@ def run_depth(
         name: upstream_keys(RunDir(runs / DEPTH_FOLDERS[depth] / name)) for name in sds
     }
     encoders: dict[str, dict[str, object]] = {}  # kind → fold → encoder
-    config = TrainConfig(encoder=encoder_config, seed=seed)
-    suffix = f"-seed{seed}" if seed else ""
+    config = TrainConfig(encoder=encoder_config, seed=seed, epochs=epochs)
+    suffix = (f"-seed{seed}" if seed else "") + (f"-{epochs}ep" if epochs != 3 else "")
     if random_init:
         encoder = build_encoder(encoder_config, seed=seed).eval()
         encoders["random-init"] = dict.fromkeys(DEV_SEQUENCES, encoder)
@@ -570,6 +571,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--no-mask-rows", action="store_true", help="skip the mask cue rows")
     p.add_argument("--w-sd", type=float, nargs="+", default=list(W_SD),
                    help=f"the w_sd grid each fold picks from (default: {W_SD})")
+    p.add_argument("--epochs", type=int, default=3, help="training epochs of every encoder")
+    p.add_argument("--no-random-init", action="store_true", help="skip the random-init rows")
     p.add_argument("--own-video", action="store_true",
                    help="add S_sd rows with encoders trained on the left-out video alone")
     p.add_argument("--json", type=Path, help="where to write the figures "
@@ -611,7 +614,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for depth in args.depth:
             rows = run_depth(args.runs, depth, with_app, without_app, EncoderConfig(),
                              scorer, log, supervised=not args.no_supervised,
-                             own_video=args.own_video, seed=args.seed, w_sd=args.w_sd)
+                             own_video=args.own_video, seed=args.seed, w_sd=args.w_sd,
+                             epochs=args.epochs, random_init=not args.no_random_init)
             out[depth] = rows
             print_table(f"{depth} depth: S_sd rows", {**plain, **rows})
             print_diagnostics(depth, rows["_diagnostics"])
