@@ -377,7 +377,7 @@ def run_depth(
     own_video: bool = False,
     seed: int = 0,
     w_sd: Sequence[float] = W_SD,
-    epochs: int = 3,
+    epochs: int | None = None,
 ) -> dict[str, dict]:
     """Every S_sd row for one depth backend; returns row label → figures and picks."""
     from mot_cli.encoder import TrainConfig, build_encoder
@@ -395,8 +395,10 @@ def run_depth(
         name: upstream_keys(RunDir(runs / DEPTH_FOLDERS[depth] / name)) for name in sds
     }
     encoders: dict[str, dict[str, object]] = {}  # kind → fold → encoder
-    config = TrainConfig(encoder=encoder_config, seed=seed, epochs=epochs)
-    suffix = (f"-seed{seed}" if seed else "") + (f"-{epochs}ep" if epochs != 3 else "")
+    default = TrainConfig(encoder=encoder_config, seed=seed)
+    config = default if epochs is None else dataclasses.replace(default, epochs=epochs)
+    suffix = (f"-seed{seed}" if seed else "") + (
+        f"-{config.epochs}ep" if config.epochs != default.epochs else "")
     if random_init:
         encoder = build_encoder(encoder_config, seed=seed).eval()
         encoders["random-init"] = dict.fromkeys(DEV_SEQUENCES, encoder)
@@ -571,7 +573,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--no-mask-rows", action="store_true", help="skip the mask cue rows")
     p.add_argument("--w-sd", type=float, nargs="+", default=list(W_SD),
                    help=f"the w_sd grid each fold picks from (default: {W_SD})")
-    p.add_argument("--epochs", type=int, default=3, help="training epochs of every encoder")
+    p.add_argument("--epochs", type=int, help="training epochs of every encoder "
+                   "(default: train-encoder's)")
     p.add_argument("--no-random-init", action="store_true", help="skip the random-init rows")
     p.add_argument("--own-video", action="store_true",
                    help="add S_sd rows with encoders trained on the left-out video alone")
