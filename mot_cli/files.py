@@ -6,8 +6,10 @@ Every file mot-cli writes goes through here, so that
 - a new file gets the permissions the user's umask gives (`tempfile.mkstemp` creates 0600),
   and overwriting keeps the existing file's permissions;
 - a temporary left by a killed process is removed the next time the same target is written:
-  its name carries the writer's pid (`.<name>.<pid>-<random>.tmp`), and a pid that is no
-  longer running cannot be writing it;
+  its name carries the writer's pid (`.<name>.<pid>-<random>.tmp`, then the target's suffix
+  when a writer picks its format from it), and a pid that is no longer running cannot be
+  writing it; a long write (a video) also has a watchdog process that removes its temporary
+  the moment the writer dies, even by kill -9, so nothing is left even until then;
 - a failed write is a one-line `MotCliError` naming the target, not the temporary.
 
 Only the standard library is imported, so `eval` stays fast.
@@ -22,14 +24,13 @@ import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from mot_cli.errors import MotCliError
 
 __all__ = [
     "atomic_path",
-    "check_output",
     "describe_os_error",
     "file_sha256",
     "is_stale_temporary",
@@ -43,7 +44,13 @@ __all__ = [
 ]
 
 TEMP_SUFFIX = ".tmp"
-_TAGGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+\.tmp$")
+_TAGGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+\.tmp(?:\.[^.]+)?$")
+# A watchdog for one temporary: it waits for its standard input to close (the writer finished,
+# or died however it died), then removes the temporary if it is still there.
+_WATCHDOG = (
+    "import os, sys\nsys.stdin.buffer.read()\ntry:\n    os.unlink(sys.argv[1])\n"
+    "except OSError:\n    pass\n"
+)
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -90,11 +97,11 @@ def _pid_running(pid: int) -> bool:
 
 def is_stale_temporary(path: Path, *, untagged: bool = False) -> bool:
     """A temporary whose writer has died; `untagged` also counts ones without a pid in the name."""
-    if not (path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)):
+    if not path.name.startswith("."):
         return False
     match = _TAGGED.match(path.name)
     if match is None:
-        return untagged
+        return untagged and path.name.endswith(TEMP_SUFFIX)
     return not _pid_running(int(match["pid"]))
 
 
@@ -102,7 +109,7 @@ def remove_stale_temporaries(
     folder: Path, name: str | None = None, *, untagged: bool = False, keep: Iterable[str] = ()
 ) -> list[Path]:
     """Remove temporaries left by killed writers in `folder` (only those of `name` if given)."""
-    pattern = f".{glob.escape(name)}.*{TEMP_SUFFIX}" if name else f".*{TEMP_SUFFIX}"
+    pattern = f".{glob.escape(name)}.*{TEMP_SUFFIX}*" if name else f".*{TEMP_SUFFIX}*"
     keep = set(keep)
     removed = []
     try:
@@ -120,14 +127,19 @@ def remove_stale_temporaries(
     return removed
 
 
-def new_temporary(path: Path) -> Path:
-    """Create an empty temporary beside `path` with the mode the final file should have."""
+def new_temporary(path: Path, *, keep_suffix: bool = False) -> Path:
+    """Create an empty temporary beside `path` with the mode the final file should have.
+
+    `keep_suffix`: the temporary ends in `path`'s suffix too, for writers (OpenCV, FFmpeg)
+    that choose the file format from the name.
+    """
     path = Path(path)
+    suffix = TEMP_SUFFIX + (path.suffix if keep_suffix else "")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path.parent, path.name)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent
+            prefix=f".{path.name}.{os.getpid()}-", suffix=suffix, dir=path.parent
         )
         try:
             os.fchmod(fd, _mode_for(path))
@@ -148,20 +160,54 @@ def writing(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(
+    path: Path, *, keep_suffix: bool = False, watchdog: bool = False
+) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place only when the body succeeds.
 
     The temporary is removed either way. Errors of the body pass through as they are; wrap
-    the writing in `writing(path)` to name the target in them.
+    the writing in `writing(path)` to name the target in them. `keep_suffix`: see
+    `new_temporary`. `watchdog`: for long writes, a process that removes the temporary if
+    this one is killed before it is renamed (see the module notes).
     """
     path = Path(path)
-    tmp = new_temporary(path)
+    mode = _mode_for(path)
+    tmp = new_temporary(path, keep_suffix=keep_suffix)
+    with _watched(tmp) if watchdog else nullcontext():
+        try:
+            yield tmp
+            with writing(path):
+                os.chmod(tmp, mode)  # a writer may have made the file anew, with its own mode
+                os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _watched(tmp: Path) -> Iterator[None]:
+    """Keep a watchdog process for `tmp` while the body runs (see `_WATCHDOG`).
+
+    It runs in a session of its own, so killing this process's group spares it. Should it
+    fail to start, the next write of the same target removes the temporary instead.
+    """
+    import subprocess
+    import sys
+
     try:
-        yield tmp
-        with writing(path):
-            os.replace(tmp, path)
+        guard = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _WATCHDOG, os.path.abspath(tmp)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    except OSError:
+        yield
+        return
+    try:
+        yield
     finally:
-        tmp.unlink(missing_ok=True)
+        assert guard.stdin is not None
+        guard.stdin.close()
+        guard.wait()
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -206,45 +252,4 @@ def prepare_folder(path: Path, what: str) -> Path:
             else:
                 raise MotCliError(f"{what} {path}: exists and is not a folder") from None
         raise MotCliError(f"{what} {path}: cannot use as a folder ({_reason(exc)})") from None
-    return path
-
-
-def check_output(path: Path, what: str, inputs: Iterable[Path] = ()) -> Path:
-    """Refuse, before any work, an output that is a folder, cannot be written, or is an input.
-
-    A probe file is created and removed beside `path`, so a read-only or full location is
-    reported now rather than after the work is done.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise MotCliError(f"{what} {path}: is a folder; give a file name")
-    target = os.path.realpath(path)
-    try:
-        existing = os.stat(path)
-    except OSError:
-        existing = None
-    for source in inputs:
-        if source is None:
-            continue
-        same = os.path.realpath(source) == target
-        if not same and existing is not None:  # hard links: the same inode under two names
-            try:
-                other = os.stat(source)
-                same = (other.st_dev, other.st_ino) == (existing.st_dev, existing.st_ino)
-            except OSError:
-                pass
-        if same:
-            raise MotCliError(
-                f"{what} {path}: is an input of this command; writing it would destroy it"
-            )
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=parent
-        )
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise MotCliError(f"{what} {path}: cannot write there ({_reason(exc)})") from None
     return path

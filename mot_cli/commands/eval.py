@@ -141,8 +141,7 @@ def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
 
 def _check_outputs(config: EvalConfig, outputs: dict[str, Path]) -> None:
     """Before scoring: every output is writable, distinct, and none is a file being read."""
-    from mot_cli.errors import MotCliError
-    from mot_cli.files import check_output, same_file
+    from mot_cli.guard import check_outputs
     from mot_cli.metrics.dataset import find_ground_truth, find_trackers
 
     if not outputs:
@@ -156,13 +155,8 @@ def _check_outputs(config: EvalConfig, outputs: dict[str, Path]) -> None:
     inputs = [s.path for s in gt] + [s.path.parent.parent / "seqinfo.ini" for s in gt]
     inputs += [f for t in find_trackers(config.trackers, gt) for f in t.files.values()]
     inputs += [p / "manifest.json" for p in config.trackers] + [config.seqmap]
-    seen: dict[str, Path] = {}
-    for option, path in outputs.items():
-        for other, earlier in seen.items():
-            if same_file(path, earlier):
-                raise MotCliError(f"{option} {path}: is also the {other} file; give each its own")
-        check_output(path, option, inputs=[p for p in inputs if p is not None])
-        seen[option] = path
+    runs = [p for p in config.trackers if (p / "manifest.json").is_file()]
+    check_outputs(outputs, reads=inputs, runs=runs)
 
 
 def _name_width(result: EvalResult) -> int:

@@ -65,10 +65,13 @@ def render_command(
       mot-cli render runs/PETS09-S2L1 -o errors.mp4 \\
           --gt ../shared/datasets/MOT15-train/PETS09-S2L1
     """
-    from mot_cli.outputs.render import RenderConfig, render
+    from mot_cli.guard import check_output
+    from mot_cli.outputs.render import RenderConfig, render, video_codec
     from mot_cli.outputs.run import load_run
 
     config = RenderConfig(start=start, end=end, scale=scale, trail=trail, masks=masks, gt=gt)
+    video_codec(output)
+    check_output(output, "--output", reads=[gt], runs=[run])
     finished = load_run(run)
     for warning in finished.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -40,6 +40,10 @@ def summary_command(
     from mot_cli.outputs.run import load_run
     from mot_cli.outputs.summary import summarize, summary_lines
 
+    if plot is not None:
+        from mot_cli.guard import check_output
+
+        check_output(plot, "--plot", reads=[gt], runs=[run])
     finished = load_run(run)
     for warning in finished.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -52,7 +52,8 @@ def track_command(
 
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
     """
-    from mot_cli.files import check_output, same_file, write_bytes
+    from mot_cli.files import same_file, write_bytes
+    from mot_cli.guard import check_outputs
     from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import track
     from mot_cli.video import FrameRange
@@ -63,14 +64,13 @@ def track_command(
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
-    if output is not None:
-        check_output(output, "--output", inputs=[source, det_txt])
+    outputs = {"--output": output, "--render": render_path}
+    check_outputs(outputs, reads=[source, det_txt], allow=_own_text_like(output, cache_dir))
     run = open_run(
         source, cache_dir, name, FrameRange(options.start, options.end),
         force=options.force, allow_missing_images=options.allow_missing_images,
     )  # fmt: skip
-    if output is not None:
-        _check_output_against_run(output, run)
+    _check_outputs_against_run(outputs, run)
     outcome = produce(run, track.STAGE, configs, force=options.force, optional=optional)
     entry = outcome.entry(track.STAGE)
     first, last = entry["frames"]  # fewer than asked when the video ended early
@@ -186,18 +186,26 @@ def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
     return _relative_to_sequence(det_txt, source)
 
 
-def _check_output_against_run(output: Path, run: Run) -> None:
-    """`-o` is no file the source reads, and no file of the run folder but its own text."""
-    from mot_cli.errors import MotCliError
-    from mot_cli.files import check_output
+def _check_outputs_against_run(outputs: dict[str, Path | None], run: Run) -> None:
+    """Once the run folder is known: no output is a file the source reads or a file of any
+    run folder, except that `-o` may name the run's own text file (then nothing is copied)."""
+    from mot_cli.guard import check_output
 
-    check_output(output, "--output", inputs=run.source.input_files())
-    inside = output.resolve().parent == run.run_dir.path.resolve()
-    if inside and output.name != f"{run.name}.txt":
-        raise MotCliError(
-            f"--output {output}: is inside the run folder {run.run_dir.path}, where it would "
-            "replace a cache; write it elsewhere"
-        )
+    own_text = run.run_dir.path / f"{run.name}.txt"
+    for option, path in outputs.items():
+        if path is not None:
+            allow = [own_text] if option == "--output" else []
+            check_output(path, option, reads=run.source.input_files(), allow=allow)
+
+
+def _own_text_like(output: Path | None, cache_dir: Path) -> list[Path]:
+    """`-o` shaped like a run's own text, CACHE_DIR/NAME/NAME.txt: allowed until the run is
+    open, when `_check_outputs_against_run` knows the name."""
+    from mot_cli.files import same_file
+
+    if output is None or output.name != f"{output.parent.name}.txt":
+        return []
+    return [output] if same_file(output.parent.parent, cache_dir) else []
 
 
 def _relative_to_sequence(det_txt: Path | None, source: Path) -> Path | None:

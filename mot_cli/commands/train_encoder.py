@@ -101,6 +101,10 @@ def train_encoder_command(
             raise MotCliError(f"{len(runs)} run folders given: name the checkpoint with -o")
         output, record = _train_into_run(runs[0], config)
     else:
+        from mot_cli.guard import check_outputs
+
+        record_path = checkpoint_record_path(output)
+        check_outputs({"--output": output, "--output's record": record_path}, runs=runs)
         record = train_on_runs(runs, output, config)
     losses = record["epoch_losses"]
     console.print(

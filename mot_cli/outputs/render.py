@@ -5,21 +5,19 @@ short motion trails of each box's bottom centre, the mask overlay when the run h
 the frame number. With ground truth, the CLEAR metrics' own matching marks misses (red ground-
 truth boxes), false positives (dashed boxes) and identity switches (a yellow tag naming the
 id the person had before).
-The file is written with OpenCV to a temporary name beside the target and renamed into place.
+The file is written with OpenCV to a temporary name beside the target (`files.atomic_path`,
+watched so that a killed render leaves nothing) and renamed into place.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mot_cli.errors import MotCliError
+from mot_cli.files import atomic_path
 from mot_cli.masks import decode
 from mot_cli.outputs import drawing
 from mot_cli.outputs.run import FinishedRun, TrackRows, load_run
@@ -100,7 +98,7 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
                        info.fps)  # fmt: skip
 
     written = 0
-    with _atomic_video(output) as tmp:
+    with atomic_path(output, keep_suffix=True, watchdog=True) as tmp:
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*codec), info.fps,
                                  (width, height))  # fmt: skip
         if not writer.isOpened():
@@ -141,20 +139,6 @@ def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
 def _scaled(size: int, scale: float) -> int:
     """Even sizes: MPEG-4 encoders want them."""
     return max(2, round(size * scale / 2) * 2)
-
-
-@contextmanager
-def _atomic_video(path: Path) -> Iterator[Path]:
-    """A temporary file beside `path` with its suffix (OpenCV picks the container from it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class _Painter:
