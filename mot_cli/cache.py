@@ -85,7 +85,8 @@ def stop_here(point: str, run: str | None = None) -> None:
     Set `MOT_CLI_TEST_STOP_AT=<point>` and a test can kill -9 the process at an exact step
     instead of guessing with timers. Points: `chunk:<stage>` (a chunk was written),
     `commit:<stage>:written` (files written, manifest not yet), `commit:<stage>:recorded`
-    (manifest written, no file renamed), `commit:<stage>:renamed` (first file renamed).
+    (manifest written, no file renamed), `commit:<stage>:renamed` (first file renamed),
+    `render:frame` (a frame of a render written).
     `MOT_CLI_TEST_KILL_AT=<point>[,<point>…]` kills the process (SIGKILL) there instead, every
     time: a batch worker that dies mid-run. Either may name one run folder, `<point>@<run>`.
     """

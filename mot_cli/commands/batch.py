@@ -139,6 +139,10 @@ def batch_command(
     how = "Ray" if use_ray else f"{workers} worker processes" if workers > 1 else "one by one"
     started = time.perf_counter()
     with ExitStack() as stack:
+        if ray_options is not None or workers > 1:  # workers and a local Ray die with us
+            from mot_cli.batch.lifeline import lifeline
+
+            stack.callback(lifeline())
         if ray_options is not None:  # a bad address fails before anything is drawn
             stack.callback(connect(ray_options.address, cpus=ray_options.cpus))
         console.print(f"batch: {len(jobs)} videos → {cache_dir}/ ({how})", highlight=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mot_cli.cache import stop_here
 from mot_cli.errors import MotCliError
 from mot_cli.files import atomic_path
 from mot_cli.masks import decode
@@ -109,6 +110,7 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
                     writer.write(painter.paint(number, image, (width, height)))
                     written += 1
                     advance(1)
+                    stop_here("render:frame")  # test hook: kill -9 mid-render
         finally:
             writer.release()
         if written == 0:
