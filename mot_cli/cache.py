@@ -152,7 +152,16 @@ def _check_stamp(
             f"(stage {found_stage or '?'}, key {found_key or '?'}); re-run with --force"
         )
     if schema is not None and not found.remove_metadata().equals(schema.remove_metadata()):
-        raise MotCliError(f"{path}: cache columns do not match mot-cli's {stage} schema")
+        missing = [name for name in schema.names if name not in found.names]
+        wrong = [f"{field.name} is {found.field(field.name).type}, not {field.type}"
+                 for field in schema if field.name in found.names
+                 and not found.field(field.name).type.equals(field.type)]  # fmt: skip
+        detail = "; ".join(([f"missing {', '.join(missing)}"] if missing else []) + wrong)
+        raise MotCliError(
+            f"{path}: cache columns do not match mot-cli's {stage} schema"
+            + (f" ({detail})" if detail else "")
+            + "; re-run with --force"
+        )
 
 
 def _lock_timeout() -> float:

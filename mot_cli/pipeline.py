@@ -24,7 +24,7 @@ from mot_cli.cache import RunDir
 from mot_cli.errors import ModelNotFoundError, MotCliError
 from mot_cli.files import prepare_folder
 from mot_cli.progress import console
-from mot_cli.schema import DETECTIONS_STAGE
+from mot_cli.schema import DETECTIONS_STAGE, FIXED_SCHEMAS
 from mot_cli.scope import at_command_end
 from mot_cli.stages import (
     camera_motion,
@@ -400,7 +400,7 @@ class _Graph:
         if per_frame is None:
             return None
         if name not in self.views:
-            table = self.run_dir.read_completed(name, None, self.keys[name])
+            table = self.run_dir.read_completed(name, FIXED_SCHEMAS.get(name), self.keys[name])
             if table is None:
                 raise MotCliError(f"{self.run_dir.file(name)}: no finished {name} cache")
             self.views[name] = dict(per_frame(table))

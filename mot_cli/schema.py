@@ -146,3 +146,15 @@ def embeddings_schema(dim: int) -> pa.Schema:
             ("embedding", pa.list_(pa.float32(), dim)),
         ]
     )
+
+
+FIXED_SCHEMAS = {
+    DETECTIONS_STAGE: DETECTIONS,
+    CAMERA_MOTION_STAGE: CAMERA_MOTION,
+    TRACKS_STAGE: TRACKS,
+    MASKS_STAGE: MASKS,
+    MASK_PAIRS_STAGE: MASK_PAIRS,
+    DEPTH_STAGE: DEPTH,
+    DEPTH_MAPS_STAGE: DEPTH_MAPS,
+}
+"""The stages whose tables always have these columns, so any reader can check them."""

@@ -159,10 +159,10 @@ def _mask_and_depth_configs(options: opt.TrackOptions, config: TrackerConfig) ->
     from mot_cli.stages import depth, sd_embed, sd_encoder, segment
 
     configs: dict[str, object] = {}
-    if options.sd_encoder is not None:  # a missing checkpoint fails before any other work
-        from mot_cli.models import resolve_model
+    if options.sd_encoder is not None:  # a missing or bad checkpoint fails before any work
+        from mot_cli.encoder.model import load_encoder
 
-        resolve_model(options.sd_encoder, download=False)
+        load_encoder(options.sd_encoder)
     sd = config.w_sd > 0
     if sd or config.w_iom > 0 or config.mask_occlusion:
         configs[segment.STAGE] = Cached(segment.SegmentConfig(device=options.device))

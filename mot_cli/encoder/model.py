@@ -149,10 +149,19 @@ def read_checkpoint(path: Path, device: str = "cpu") -> DepthMaskEncoder:
             f"{path}: encoder checkpoint version {payload.get('version')} is not "
             f"{CHECKPOINT_VERSION}; retrain with `mot-cli train-encoder`"
         )
-    config = EncoderConfig.from_dict(payload["config"])
-    encoder = DepthMaskEncoder(config)
+    for key in ("config", "state_dict"):
+        if not isinstance(payload.get(key), dict):
+            raise MotCliError(
+                f"{path}: encoder checkpoint has no {key}; retrain with `mot-cli train-encoder`"
+            )
+    try:
+        encoder = DepthMaskEncoder(EncoderConfig.from_dict(payload["config"]))
+    except (MotCliError, TypeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MotCliError(f"{path}: bad encoder config in the checkpoint ({reason})") from None
     try:
         encoder.load_state_dict(payload["state_dict"], strict=True)
-    except RuntimeError as exc:
-        raise MotCliError(f"{path}: encoder weights do not fit its config ({exc})") from None
+    except (RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        raise MotCliError(f"{path}: encoder weights do not fit its config ({reason})") from None
     return encoder.to(device).eval()

@@ -16,6 +16,7 @@ negatives (`labels.py` gives detections their ids).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -102,10 +103,10 @@ class TrainConfig:
             raise MotCliError(f"--min-steps must be >= 0, got {self.min_steps}")
         if self.batch < 2:
             raise MotCliError(f"--batch must be >= 2 (InfoNCE needs negatives), got {self.batch}")
-        if self.temperature <= 0:
-            raise MotCliError(f"--temperature must be > 0, got {self.temperature}")
-        if self.learning_rate <= 0:
-            raise MotCliError(f"--lr must be > 0, got {self.learning_rate}")
+        if not 0 < self.temperature < math.inf:  # NaN fails every comparison
+            raise MotCliError(f"--temperature must be a positive number, got {self.temperature}")
+        if not 0 < self.learning_rate < math.inf:
+            raise MotCliError(f"--lr must be a positive number, got {self.learning_rate}")
         if self.threads < 1:
             raise MotCliError(f"--threads must be >= 1, got {self.threads}")
         if not 0.0 <= self.link_positive <= 1.0:

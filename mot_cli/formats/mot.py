@@ -10,6 +10,7 @@ editor can jump to it, and stays on one line.
 
 from __future__ import annotations
 
+import codecs
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,11 +105,13 @@ def read_mot(path: Path, *, kind: Kind, seq_length: int | None = None) -> MotRow
     if kind not in ("gt", "tracker", "det"):
         raise ValueError(f"kind must be one of 'gt', 'tracker', 'det', got {kind!r}")
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise MotCliError(f"{path}: file not found") from None
     except OSError as exc:
         raise MotCliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    _check_not_wide_text(path, data)
+    text = data.decode("utf-8", errors="replace")
 
     fast = _parse_fast(text)
     if fast is not None:
@@ -118,6 +121,21 @@ def read_mot(path: Path, *, kind: Kind, seq_length: int | None = None) -> MotRow
         _check_not_cut(path, text, line_numbers, rows)
         values = _to_floats(path, line_numbers, rows)
     return _validate(path, kind, seq_length, line_numbers, values)
+
+
+def _check_not_wide_text(path: Path, data: bytes) -> None:
+    """UTF-16 or UTF-32 text (a byte-order mark, or NUL bytes) is named at its first line,
+    not at whichever later line first fails to parse."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "UTF-32"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "UTF-16"
+    elif b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise MotCliError(f"{path}:{line}: NUL bytes (UTF-16 text?); save the file as UTF-8")
+    else:
+        return
+    raise MotCliError(f"{path}:1: the file is {encoding} text; save it as UTF-8")
 
 
 def _parse_fast(text: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def read_seqinfo(path: Path) -> SeqInfo:
     try:
         parser.read(path, encoding="utf-8")
         section = parser["Sequence"]
-        return SeqInfo(
+        info = SeqInfo(
             name=section.get("name", path.parent.name),
             seq_length=int(section["seqLength"]),
             frame_rate=float(section.get("frameRate", "25")),
@@ -40,3 +41,8 @@ def read_seqinfo(path: Path) -> SeqInfo:
         )
     except (KeyError, ValueError, configparser.Error) as exc:
         raise MotCliError(f"{path}: malformed seqinfo.ini ({exc!s})") from None
+    if info.seq_length < 1:
+        raise MotCliError(f"{path}: seqLength={info.seq_length}; a sequence has 1 frame or more")
+    if not 0 < info.frame_rate < math.inf:
+        raise MotCliError(f"{path}: frameRate={info.frame_rate:g}; it must be a positive number")
+    return info

@@ -61,8 +61,12 @@ class YoloSegSegmenter:
 
         try:
             self.model = YOLO(str(path), task="segment")
+            self.model.names  # noqa: B018 (exported formats and bad files load here, not later)
         except Exception as exc:  # ultralytics raises many types for a bad file
-            raise MotCliError(f"{path}: cannot load as a YOLO segmentation model ({exc})") from None
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0]
+            raise MotCliError(
+                f"{path}: cannot load as a YOLO segmentation model ({reason})"
+            ) from None
         self.device = device
         self.image_size = image_size
         self.confidence = confidence

@@ -24,6 +24,7 @@ from mot_cli.depth import BACKENDS, DEFAULT_MODELS
 from mot_cli.depth.maps import decode_map, encode_map, map_shape, upsample
 from mot_cli.depth.stats import STAT_COLUMNS, region_stats
 from mot_cli.detections import Detections
+from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
 from mot_cli.progress import console, progress_bar
@@ -79,6 +80,7 @@ class DepthConfig:
             raise MotCliError(f"--imgsz must be >= 14, got {self.image_size}")
         if self.model is not None and DEFAULT_MODELS[self.backend] is None:
             raise MotCliError(f"--model: the {self.backend} backend uses no model")
+        check_device(self.device)  # a device this machine lacks fails before any work
 
     @property
     def model_name(self) -> str | None:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.masks import clip_to_box, encode_mask, exclusive, mask_bbox
 from mot_cli.models import ResolvedModel, resolve_model
@@ -61,6 +62,7 @@ class SegmentConfig:
             raise MotCliError(f"--batch must be >= 1, got {self.batch}")
         if self.model is not None and DEFAULT_MODELS[self.backend] is None:
             raise MotCliError(f"--model: the {self.backend} backend uses no model")
+        check_device(self.device)  # a device this machine lacks fails before any work
         if self.pair and (self.backend != "ultralytics-sam" or self.model is None):
             raise MotCliError(
                 "--pair needs --backend ultralytics-sam with a SAM 2 --model (sam2.1_b.pt, ...)"
