@@ -836,3 +836,108 @@ def test_same_input_same_output(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     for name in ("walk.txt", "tracks.parquet", "detections.parquet", "camera_motion.parquet"):
         assert same_bytes(tmp_path / "a/walk" / name, tmp_path / "b/walk" / name), name
+
+
+# ------------------------------------------------- 10. issue 17: errors that named no file
+
+
+@pytest.mark.parametrize(
+    ("command", "device", "message"),
+    [("depth", "gpu7", "unknown device"), ("segment", "gpu7", "unknown device"),
+     ("depth", "cuda", "no CUDA GPU"), ("segment", "cuda", "no CUDA GPU")],
+)  # fmt: skip
+def test_depth_and_segment_check_the_device_first(
+    scene: dict[str, Path], command: str, device: str, message: str
+) -> None:
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    before = snapshot(scene["root"])
+    result = invoke(command, scene["video"], "--device", device, "--cache-dir", scene["runs"])
+    assert_one_line_error(result, "--device", device, message)
+    assert snapshot(scene["root"]) == before
+
+
+def test_segment_model_that_is_not_a_model_names_it(scene: dict[str, Path]) -> None:
+    before = snapshot(scene["root"])
+    result = invoke("segment", scene["video"], "--model", scene["det"], "--cache-dir",
+                    scene["runs"])  # fmt: skip
+    assert_one_line_error(result, str(scene["det"]), "cannot load as a YOLO segmentation model")
+    assert "unexpected" not in result.stderr
+    assert snapshot(scene["root"]) == before
+
+
+@pytest.mark.parametrize(("option", "value"), [("--lr", "nan"), ("--lr", "inf"),
+                                               ("--temperature", "nan")])  # fmt: skip
+def test_train_encoder_refuses_numbers_that_are_not(
+    scene: dict[str, Path], option: str, value: str
+) -> None:
+    before = snapshot(scene["root"])
+    result = invoke("train-encoder", scene["run"], option, value, "-o", scene["root"] / "e.pt")
+    assert_one_line_error(result, option, "must be a positive number", value)
+    assert snapshot(scene["root"]) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"state_dict": None}, "has no state_dict"), ({"config": None}, "has no config"),
+     ({"config": {"input_height": -5}}, "bad encoder config"),
+     ({"config": {"wings": 3}}, "bad encoder config"),
+     ({"config": {"embedding_dim": "x"}}, "bad encoder config")],
+)  # fmt: skip
+def test_encoder_checkpoint_without_weights_or_with_a_bad_config(
+    scene: dict[str, Path], change: dict, message: str
+) -> None:
+    import torch
+
+    from mot_cli.encoder.model import EncoderConfig, build_encoder, save_checkpoint
+
+    path = scene["root"] / "encoder.pt"
+    save_checkpoint(path, build_encoder(EncoderConfig(), seed=0))
+    payload = torch.load(path, weights_only=True)
+    for key, value in change.items():
+        if value is None:
+            del payload[key]
+        else:
+            payload[key] = {**payload[key], **value}
+    torch.save(payload, path)
+    before = snapshot(scene["root"])
+    result = track(scene["runs"], scene["video"], scene["det"], "--sd-encoder", path)
+    assert_one_line_error(result, str(path), message)
+    assert "masks" not in result.stderr  # refused before segmenting
+    assert snapshot(scene["root"]) == before
+
+
+def test_detections_cache_missing_a_column_names_it(scene: dict[str, Path]) -> None:
+    cache = scene["run"] / "detections.parquet"
+    table = pq.read_table(cache)
+    pq.write_table(table.drop_columns(["cls"]).replace_schema_metadata(table.schema.metadata),
+                   cache)  # fmt: skip
+    before = snapshot(scene["root"])
+    for args in (["segment", scene["video"], "--backend", "box"],
+                 ["depth", scene["video"], "--backend", "pseudo"]):  # fmt: skip
+        result = invoke(*args, "--cache-dir", scene["runs"])
+        assert_one_line_error(result, str(cache), "missing cls", "--force")
+    assert snapshot(scene["root"]) == before
+
+
+def test_negative_seq_length_is_blamed_on_seqinfo(scene: dict[str, Path]) -> None:
+    sequence = scene["root"] / "gt" / "walk"
+    (sequence / "gt").mkdir(parents=True)
+    (sequence / "gt" / "gt.txt").write_text((scene["run"] / "walk.txt").read_text())
+    (sequence / "seqinfo.ini").write_text("[Sequence]\nname=walk\nseqLength=-3\n")
+    before = snapshot(scene["root"])
+    result = invoke("eval", sequence, scene["run"])
+    assert_one_line_error(result, f"{sequence / 'seqinfo.ini'}: seqLength=-3")
+    assert snapshot(scene["root"]) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_tracker_file_is_named_at_line_1(scene: dict[str, Path], encoding: str) -> None:
+    tracker = scene["root"] / "wide.txt"
+    tracker.write_text((scene["run"] / "walk.txt").read_text() * 20, encoding=encoding)
+    before = snapshot(scene["root"])
+    result = invoke("eval", scene["run"] / "walk.txt", tracker, "--seq-length", 20)
+    assert_one_line_error(result, f"{tracker}:1: ", "UTF-")
+    assert snapshot(scene["root"]) == before
