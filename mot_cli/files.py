@@ -31,6 +31,7 @@ from mot_cli.errors import MotCliError
 
 __all__ = [
     "atomic_path",
+    "check_output",
     "describe_os_error",
     "file_sha256",
     "is_stale_temporary",
@@ -253,3 +254,10 @@ def prepare_folder(path: Path, what: str) -> Path:
                 raise MotCliError(f"{what} {path}: exists and is not a folder") from None
         raise MotCliError(f"{what} {path}: cannot use as a folder ({_reason(exc)})") from None
     return path
+
+
+def check_output(path: Path, what: str, inputs: Iterable[Path | None] = ()) -> Path:
+    """The output guard under its old name: `mot_cli.guard.check_output` with `inputs` read."""
+    from mot_cli.guard import check_output as guard
+
+    return guard(path, what, reads=inputs)
