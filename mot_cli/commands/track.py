@@ -24,7 +24,12 @@ def track_command(
     source: opt.Source,
     options: opt.TrackOptions,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also copy the MOTChallenge text here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o",
+            help="Also copy the MOTChallenge text here (a .txt file, or a name without an "
+            "extension).",
+        ),
     ] = None,
     render_path: Annotated[
         Path | None,
@@ -71,6 +76,7 @@ def track_command(
     )  # fmt: skip
     if output is not None:
         _check_output_against_run(output, run)
+        check_text_extension(output, "--output")  # after the checks that name an input
     outcome = produce(run, track.STAGE, configs, force=options.force, optional=optional)
     entry = outcome.entry(track.STAGE)
     first, last = entry["frames"]  # fewer than asked when the video ended early
@@ -184,6 +190,22 @@ def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
         name = source.stem if source.is_file() else source.name
         det_txt = Path(str(det_txt).replace("{name}", name))
     return _relative_to_sequence(det_txt, source)
+
+
+MOT_TEXT_SUFFIXES = (".txt",)
+
+
+def check_text_extension(path: Path, option: str) -> None:
+    """Refuse a file name whose extension names another format than MOTChallenge text, so
+    `-o out.json` never gets comma-separated rows a JSON reader would choke on."""
+    from mot_cli.errors import MotCliError
+
+    suffix = path.suffix
+    if suffix and suffix.lower() not in MOT_TEXT_SUFFIXES:
+        raise MotCliError(
+            f"{option} {path}: writes MOTChallenge text, not {suffix}; name it "
+            f"{path.with_suffix('.txt').name} (or give no extension)"
+        )
 
 
 def _check_output_against_run(output: Path, run: Run) -> None:
