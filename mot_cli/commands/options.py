@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar, get_type_hints
 
 import typer
 
+from mot_cli.urls import source_argument
+
 R = TypeVar("R")
 
 DEFAULT_REID = "osnet_x0_25_msmt17"
@@ -20,6 +22,7 @@ Source = Annotated[
     typer.Argument(
         help="Video file (mp4, avi, …) or MOTChallenge sequence folder (img1/ + seqinfo.ini).",
         show_default=False,
+        parser=source_argument,  # a URL reaches open_source as typed (no `//` folded)
     ),
 ]
 CacheDir = Annotated[

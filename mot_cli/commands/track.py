@@ -187,7 +187,7 @@ def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
     if det_txt is None:
         return None
     if "{name}" in str(det_txt):
-        name = source.stem if source.is_file() else source.name
+        name = source.name if source.is_dir() else source.stem  # a file's or a URL's stem
         det_txt = Path(str(det_txt).replace("{name}", name))
     return _relative_to_sequence(det_txt, source)
 

@@ -19,6 +19,7 @@ from mot_cli.schema import (
     TRACKS_STAGE,
     TRACKS_WITHOUT_CLASS,
 )
+from mot_cli.urls import source_argument
 from mot_cli.video import FrameSource, open_source
 
 __all__ = ["FinishedRun", "MaskTable", "TrackRows", "load_run"]
@@ -132,7 +133,9 @@ class FinishedRun:
         """The source video, checked to be the one the run was made from."""
         recorded = self.source_info
         path = Path(recorded.get("path", ""))
-        if not recorded.get("path") or not path.exists():
+        if recorded.get("kind") == "url":  # read from its URL again, as recorded
+            path = source_argument(str(recorded.get("path", "")))
+        elif not recorded.get("path") or not path.exists():
             raise MotCliError(
                 f"{self.path / 'manifest.json'}: the source {recorded.get('path') or '?'} "
                 "recorded there no longer exists; rendering needs the original video"
