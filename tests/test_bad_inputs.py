@@ -826,7 +826,7 @@ def test_unexpected_library_error_is_one_line_and_debug_shows_the_traceback(
     def broken(*args, **kwargs):
         raise RuntimeError("a library failed\nwith a second line")
 
-    monkeypatch.setattr(track_stage, "replay", broken)
+    monkeypatch.setattr(track_stage, "replay_by_class", broken)
     result = track(scene["runs"], scene["video"], scene["det"])
     assert_one_line_error(result, "RuntimeError: a library failed", "--debug")
     debug = track(scene["runs"], scene["video"], scene["det"], env={"MOT_CLI_DEBUG": "1"})
