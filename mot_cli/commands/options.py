@@ -20,7 +20,8 @@ DEFAULT_REID = "osnet_x0_25_msmt17"
 Source = Annotated[
     Path,
     typer.Argument(
-        help="Video file (mp4, avi, …) or MOTChallenge sequence folder (img1/ + seqinfo.ini).",
+        help="Video file (mp4, avi, …), MOTChallenge sequence folder (img1/ + seqinfo.ini), or "
+        "http, https or rtsp URL of a video (not a live stream).",
         show_default=False,
         parser=source_argument,  # a URL reaches open_source as typed (no `//` folded)
     ),

@@ -55,6 +55,8 @@ def track_command(
 
       mot-cli track video.mp4 --sd
 
+      mot-cli track http://127.0.0.1:8000/clip.avi --classes car,person
+
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
     """
     from mot_cli.files import check_output, same_file, write_bytes
