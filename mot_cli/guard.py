@@ -28,7 +28,7 @@ from pathlib import Path
 from mot_cli.errors import MotCliError
 from mot_cli.files import TEMP_SUFFIX, remove_stale_temporaries, same_file
 
-__all__ = ["check_output", "check_outputs", "run_source"]
+__all__ = ["check_output", "check_outputs", "check_suffix", "run_source"]
 
 MANIFEST = "manifest.json"  # the name cache.MANIFEST gives it (cache imports pyarrow)
 _RUN_FOLDER_FILES = {MANIFEST, ".lock"}
@@ -58,6 +58,18 @@ def check_outputs(
                 raise MotCliError(f"{option} {path}: is also the {other} file; give each its own")
         check_output(path, option, reads=reads, runs=runs, allow=allow)
         seen[option] = Path(path)
+
+
+def check_suffix(path: Path, option: str, suffixes: Iterable[str], what: str) -> None:
+    """Refuse an extension that names another format than the one written (no extension is
+    fine), so `-o out.json` never gets rows a JSON reader would choke on."""
+    suffixes = tuple(suffixes)
+    suffix = Path(path).suffix
+    if suffix and suffix.lower() not in suffixes:
+        raise MotCliError(
+            f"{option} {path}: writes {what}, not {suffix}; name it "
+            f"{Path(path).with_suffix(suffixes[0]).name} (or give no extension)"
+        )
 
 
 def check_output(

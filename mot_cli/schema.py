@@ -10,7 +10,9 @@ embeddings.parquet   frame int32, det int32, embedding fixed_size_list<float32>[
 camera_motion.parquet frame int32, m00..m12 float32: the 2x3 affine that maps pixel
                      coordinates of frame-1 onto frame (identity for frame 1)
 tracks.parquet       frame int32, id int32 (1-based, unique within a frame),
-                     x1, y1, x2, y2 float32, score float32, det int32 (-1 when interpolated)
+                     x1, y1, x2, y2 float32, score float32, det int32 (-1 when interpolated),
+                     class int32 (the detector class id of the track, as detections' cls; one
+                     per track: each class is tracked on its own; older caches lack it)
 masks.parquet        frame int32, det int32 (rows align with detections.parquet),
                      height, width int32 (the frame's size), rle string (COCO compressed RLE
                      `counts`, as pycocotools writes it), area int32 (pixels), x1, y1, x2, y2
@@ -84,8 +86,12 @@ TRACKS = pa.schema(
         ("y2", pa.float32()),
         ("score", pa.float32()),
         ("det", pa.int32()),
+        ("class", pa.int32()),
     ]
 )
+
+TRACKS_WITHOUT_CLASS = pa.schema([f for f in TRACKS if f.name != "class"])
+"""tracks.parquet as mot-cli wrote it before tracks had a class: still read (class -1)."""
 
 
 MASKS = pa.schema(

@@ -1,4 +1,5 @@
-"""Frame sources: video files OpenCV decodes, and MOTChallenge image-sequence folders.
+"""Frame sources: video files OpenCV decodes, MOTChallenge image-sequence folders, and videos
+OpenCV's FFmpeg reads from a URL (http, https, rtsp).
 
 Frames are numbered from 1, as MOTChallenge numbers them, everywhere in mot-cli.
 """
@@ -6,6 +7,7 @@ Frames are numbered from 1, as MOTChallenge numbers them, everywhere in mot-cli.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -15,6 +17,7 @@ import numpy as np
 
 from mot_cli.errors import MotCliError
 from mot_cli.formats.seqinfo import read_seqinfo
+from mot_cli.urls import SUPPORTED, URL_SCHEMES, source_url
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _FINGERPRINT_BLOCK = 1 << 20
@@ -24,8 +27,8 @@ _FINGERPRINT_BLOCK = 1 << 20
 class SourceInfo:
     """What the run's manifest records about its input."""
 
-    path: str
-    kind: str  # "video" or "images"
+    path: str  # a URL exactly as given for kind "url"
+    kind: str  # "video", "images" or "url"
     name: str
     frames: int
     fps: float
@@ -282,13 +285,85 @@ def _missing_message(
     )
 
 
-def open_source(path: Path, *, allow_missing: bool = False) -> FrameSource:
-    """Open a video file or an image-sequence folder, with a one-line error for anything else.
+class VideoStream(VideoFile):
+    """A video OpenCV's FFmpeg reads from a URL, with the URL as its identity: the manifest
+    records it as given, and its fingerprint hashes it with the stream's length, size and
+    first frame. A live stream (no frame count) is refused: runs are resumable and cached
+    by frame number, which a live stream cannot replay."""
+
+    def __init__(self, url: str) -> None:
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own lines: quiet
+        import cv2
+
+        self.path = url  # type: ignore[assignment]  (frames() opens str(self.path))
+        capture = cv2.VideoCapture(url)
+        try:
+            if not capture.isOpened():
+                raise MotCliError(f"{url}: OpenCV's FFmpeg cannot open it (unreachable, not video)")
+            ok, frame = capture.read()
+            if not ok or frame is None:
+                raise MotCliError(f"{url}: no decodable frames came from this URL")
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
+            height, width = frame.shape[:2]
+        finally:
+            capture.release()
+        if count <= 0:
+            raise MotCliError(
+                f"{url}: a live stream (no frame count), which mot-cli cannot replay; record a "
+                "clip and track that (ffmpeg -i URL -t 60 clip.mp4)"
+            )
+        digest = hashlib.sha256(b"url")
+        for part in (url, f"{count},{fps},{width}x{height}"):
+            digest.update(part.encode() + b"\0")
+        digest.update(np.ascontiguousarray(frame).tobytes())
+        self.info = SourceInfo(
+            path=url,
+            kind="url",
+            name=_url_name(url),
+            frames=count,
+            fps=round(fps, 4),
+            width=width,
+            height=height,
+            fingerprint=digest.hexdigest(),
+        )
+
+    def input_files(self) -> list[Path]:
+        return []
+
+
+def _url_name(url: str) -> str:
+    """A run name from a URL: its last path segment without extension (`cam`, `clip`)."""
+    from urllib.parse import unquote, urlsplit
+
+    stem = Path(unquote(urlsplit(url).path)).stem
+    return stem if stem not in ("", ".", "..") else "stream"
+
+
+def open_url(url: str) -> FrameSource:
+    """A URL source, or a one-line error naming what is supported."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in URL_SCHEMES:
+        raise MotCliError(f"{url}: {scheme} URLs are not supported; SOURCE is {SUPPORTED}")
+    return VideoStream(url)
+
+
+def open_source(path: Path | str, *, allow_missing: bool = False) -> FrameSource:
+    """Open a video file, an image-sequence folder or a URL (`source_url`), with a one-line
+    error for anything else.
 
     `allow_missing`: an image folder's missing images become empty frames instead of an error.
     """
+    url = source_url(path)
+    if url is not None:
+        return open_url(url)
     path = Path(path)
     if not path.exists():
+        if str(path).isdigit():
+            raise MotCliError(
+                f"{path}: no such file, and camera indices are not supported; SOURCE is "
+                f"{SUPPORTED}"
+            )
         raise MotCliError(f"{path}: no such file or folder")
     if path.is_dir():
         return ImageFolder(path, allow_missing=allow_missing)

@@ -379,6 +379,23 @@ def test_output_inside_the_run_folder_would_replace_a_cache(scene: dict[str, Pat
     assert snapshot(scene["root"]) == before
 
 
+@pytest.mark.parametrize("name", ["out.json", "out.parquet", "tracks.MP4"])
+def test_output_whose_extension_names_another_format(scene: dict[str, Path], name: str) -> None:
+    target = scene["root"] / name
+    before = snapshot(scene["root"])
+    result = track(scene["runs"], scene["video"], scene["det"], "-o", target)
+    assert_one_line_error(result, f"--output {target}", "MOTChallenge text", ".txt")
+    assert snapshot(scene["root"]) == before
+
+
+@pytest.mark.parametrize("name", ["out.txt", "OUT.TXT", "out"])
+def test_output_as_text_or_without_extension(scene: dict[str, Path], name: str) -> None:
+    target = scene["root"] / name
+    result = track(scene["runs"], scene["video"], scene["det"], "-o", target)
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == (scene["run"] / "walk.txt").read_bytes()
+
+
 def test_output_that_is_the_runs_own_text_file_just_works(scene: dict[str, Path]) -> None:
     text = scene["run"] / "walk.txt"
     before = text.read_bytes()
@@ -809,7 +826,7 @@ def test_unexpected_library_error_is_one_line_and_debug_shows_the_traceback(
     def broken(*args, **kwargs):
         raise RuntimeError("a library failed\nwith a second line")
 
-    monkeypatch.setattr(track_stage, "replay", broken)
+    monkeypatch.setattr(track_stage, "replay_by_class", broken)
     result = track(scene["runs"], scene["video"], scene["det"])
     assert_one_line_error(result, "RuntimeError: a library failed", "--debug")
     debug = track(scene["runs"], scene["video"], scene["det"], env={"MOT_CLI_DEBUG": "1"})

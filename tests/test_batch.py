@@ -257,3 +257,37 @@ def test_a_ray_address_where_nothing_listens(tmp_path: Path) -> None:
     root = make_clips(tmp_path, ("a",))
     result = invoke(*batch_args(root, tmp_path / "runs"), "--ray-address", "127.0.0.1:1")
     assert_one_line_error(result, "--ray-address 127.0.0.1:1", "no Ray cluster answers there")
+
+
+def test_eval_of_a_batch_folder_scores_each_video_and_combines(tmp_path: Path) -> None:
+    """issue 21: `batch` two dataset videos, then `eval SPLIT RUNS`: both sequences and a
+    combined row, equal to the same files scored as a tracker folder (TrackEval's layout;
+    tests/test_metrics_reference.py holds that path to TrackEval's own numbers)."""
+    from tests.conftest import MOT15, VIDEOS, need
+
+    videos = [need(VIDEOS / "TUD-Campus.mp4"), need(VIDEOS / "KITTI-17.mp4")]
+    need(MOT15 / "KITTI-17" / "det" / "det.txt")
+    runs = tmp_path / "R"
+    result = invoke("batch", *videos, "--cache-dir", runs, "--det-txt",
+                    MOT15 / "{name}" / "det" / "det.txt", "--no-reid", "--no-cmc")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scored = invoke("eval", MOT15, runs, "--json", tmp_path / "runs.json")
+    assert scored.exit_code == 0, scored.output
+    table = [line.split() for line in scored.stdout.splitlines()]
+    assert [row[0] for row in table if row and row[0] in ("R", "TUD-Campus", "KITTI-17")] == [
+        "R", "KITTI-17", "TUD-Campus"
+    ]
+    data = tmp_path / "trackers" / "R" / "data"
+    data.mkdir(parents=True)
+    for name in ("TUD-Campus", "KITTI-17"):
+        (data / f"{name}.txt").write_bytes((runs / name / f"{name}.txt").read_bytes())
+    seqmap = tmp_path / "two.txt"
+    seqmap.write_text("name\nKITTI-17\nTUD-Campus\n")
+    folder = invoke("eval", MOT15, data.parent, "--seqmap", seqmap,
+                    "--json", tmp_path / "folder.json")  # fmt: skip
+    assert folder.exit_code == 0, folder.output
+    ours = json.loads((tmp_path / "runs.json").read_text())["R"]
+    assert ours == json.loads((tmp_path / "folder.json").read_text())["R"]
+    parts = [ours[name] for name in ("TUD-Campus", "KITTI-17")]
+    assert ours["COMBINED_SEQ"]["CLR_TP"] == sum(p["CLR_TP"] for p in parts)
+    assert ours["COMBINED_SEQ"]["IDSW"] == sum(p["IDSW"] for p in parts)

@@ -156,9 +156,26 @@ def test_public_detections_of_mot_folder_relative_det_txt(tmp_path: Path) -> Non
     assert len(set(rows.id)) >= 5
 
 
-def test_embed_needs_detections_first(tmp_path: Path, small_video: Path) -> None:
-    result = invoke("embed", small_video, "--cache-dir", tmp_path)
-    assert_one_line_error(result, "detections.parquet", "mot-cli detect")
+def test_embed_without_detections_detects_first(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    """As `segment` and `depth` do, `embed` runs the detect stage when there is no cache."""
+    need(MODELS / "osnet_x0_25_msmt17.pth")
+    result = invoke("embed", small_video, "--cache-dir", tmp_path, "--det-txt", small_det_txt,
+                    "--reid-backend", "torch")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    import pyarrow.parquet as pq
+
+    detections = pq.read_table(tmp_path / "walk" / "detections.parquet")
+    embeddings = pq.read_table(tmp_path / "walk" / "embeddings.parquet")
+    assert detections.num_rows == embeddings.num_rows == 21
+    assert "embeddings: 21 crops" in result.stderr
+
+
+def test_embed_with_a_missing_det_txt_is_one_line(tmp_path: Path, small_video: Path) -> None:
+    result = invoke("embed", small_video, "--cache-dir", tmp_path, "--det-txt",
+                    tmp_path / "none.txt", "--reid-backend", "torch")  # fmt: skip
+    assert_one_line_error(result, "none.txt")
 
 
 def test_embed_after_detect_aligns_rows_and_is_reused(

@@ -120,6 +120,57 @@ def test_run_folder_and_single_files(tmp_path: Path, split: Path) -> None:
     assert results[tmp_path.name]["SeqA"]["CLR_TP"] == 4
 
 
+def make_run(runs: Path, folder: str, sequence: str, rows: list[str]) -> Path:
+    """A finished run folder as `track` leaves it (manifest and text), in `runs`."""
+    run = runs / folder
+    run.mkdir(parents=True)
+    tracks = {"complete": True, "mot_txt": f"{sequence}.txt"}
+    (run / "manifest.json").write_text(json.dumps({"name": sequence, "stages": {"tracks": tracks}}))
+    (run / f"{sequence}.txt").write_text("\n".join(rows) + "\n")
+    return run
+
+
+def test_a_folder_of_runs_is_one_tracker_per_sequence_and_combined(
+    tmp_path: Path, split: Path
+) -> None:
+    """What `batch` writes scores as one tracker: each run's sequence, and the sequences
+    combined exactly as the same files in a tracker folder (TrackEval's layout) combine."""
+    make_sequence(split, "SeqC", GT_ROWS)  # in the split, no run: not scored, noted
+    runs = tmp_path / "runs"
+    some = GT_ROWS[:6]
+    make_run(runs, "SeqA", "SeqA", GT_ROWS)
+    make_run(runs, "clip-b", "SeqB", some)  # a run is found by its manifest's name
+    make_run(runs, "walk", "walk", GT_ROWS)  # a video with no ground truth: left alone
+    as_folder = make_tracker(tmp_path / "trackers", "runs", {"SeqA": GT_ROWS, "SeqB": some})
+    result = invoke(split, runs, "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    assert "SeqA" in result.stdout and "SeqB" in result.stdout and "SeqC" not in result.stdout
+    ours = json.loads((tmp_path / "r.json").read_text())["runs"]
+    assert list(ours) == ["COMBINED_SEQ", "SeqA", "SeqB"]
+    reference = invoke(split, as_folder, "--seq", "SeqA", "--seq", "SeqB",
+                       "--json", tmp_path / "f.json")  # fmt: skip
+    assert reference.exit_code == 0, reference.output
+    assert ours == json.loads((tmp_path / "f.json").read_text())["runs"]
+    assert ours["COMBINED_SEQ"]["CLR_TP"] == 10 + 6  # counts summed, not a mean
+    # an explicit --seq still rules, and a sequence without a run is said so
+    one = invoke(split, runs, "--seq", "SeqA", "--seq", "SeqC")
+    assert one.exit_code == 0, one.output
+    assert "1 of 2 sequences scored; no results for SeqC" in one.stderr
+
+
+def test_a_folder_of_runs_with_two_runs_of_one_sequence(tmp_path: Path, split: Path) -> None:
+    runs = tmp_path / "runs"
+    make_run(runs, "SeqA", "SeqA", GT_ROWS)
+    make_run(runs, "SeqA-1a2b3c4d", "SeqA", GT_ROWS)
+    assert_one_line_error(invoke(split, runs), str(runs), "two runs of sequence SeqA")
+
+
+def test_a_folder_of_runs_for_other_sequences(tmp_path: Path, split: Path) -> None:
+    runs = tmp_path / "runs"
+    make_run(runs, "walk", "walk", GT_ROWS)
+    assert_one_line_error(invoke(split, runs), str(runs), "no run folder", "walk")
+
+
 def test_single_gt_file_needs_its_length(tmp_path: Path) -> None:
     gt = tmp_path / "gt.txt"
     gt.write_text("\n".join(GT_ROWS) + "\n")

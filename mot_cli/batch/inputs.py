@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mot_cli.errors import MotCliError
+from mot_cli.urls import source_url
 
 __all__ = ["LIST_EXTENSIONS", "VIDEO_EXTENSIONS", "BatchInput", "BatchInputs", "Split",
            "expand_inputs"]  # fmt: skip
@@ -94,6 +95,11 @@ def _expand(
 ) -> Iterator[tuple[Path, Split | None]]:
     """The videos one input names. `lists`: the list files being read (a list may not include
     itself); `where`: `list.txt:3: ` for an input read from a list."""
+    if source_url(text) is not None:
+        raise MotCliError(
+            f"{where}{text}: batch takes video files, folders, globs and lists; track a URL "
+            "on its own with `mot-cli track URL`"
+        )
     path = Path(text)
     if _GLOB_CHARACTERS & set(text) and not path.exists():
         matches = sorted(glob.glob(text, recursive=True))

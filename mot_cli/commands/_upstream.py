@@ -1,4 +1,4 @@
-"""The run and detections that `segment` and `depth` work on: detected first when there are none."""
+"""The run and detections that `segment`, `depth` and `embed` read: detected first if none."""
 
 from __future__ import annotations
 
@@ -52,8 +52,10 @@ def open_upstream(
     force: bool,
     detector: str | None,
     det_txt: Path | None,
+    *,
+    allow_missing_images: bool = False,
 ) -> tuple[Run, dict[str, object]]:
-    """The run `segment` or `depth` writes into and the detect config its graph walk needs.
+    """The run `segment`, `depth` or `embed` writes into and the detect config its graph walk needs.
 
     Missing weights fail before the run folder is touched; the configs are empty when the
     detections cache is used as it is.
@@ -66,6 +68,9 @@ def open_upstream(
 
     if model_name:
         resolve_model(model_name)
-    run = open_run(source, cache_dir, name, FrameRange(*frames), force=force)
+    run = open_run(
+        source, cache_dir, name, FrameRange(*frames),
+        force=force, allow_missing_images=allow_missing_images,
+    )  # fmt: skip
     config = detections_config(run, detector, _relative_to_sequence(det_txt, source))
     return run, {} if config is None else {detect.STAGE: config}

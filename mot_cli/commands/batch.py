@@ -10,6 +10,7 @@ import typer
 
 from mot_cli.commands import options as opt
 from mot_cli.commands._common import console, print_error, user_errors
+from mot_cli.urls import source_argument
 
 if TYPE_CHECKING:
     from mot_cli.batch import BatchInputs, Split, VideoJob, VideoResult
@@ -25,6 +26,7 @@ def batch_command(
             "(every sequence, or its seqmap's); globs (quote them: 'clips/**/*.mp4'); text "
             "lists of any of these (one a line, # comments, paths relative to the list).",
             show_default=False,
+            parser=source_argument,  # a URL is refused as typed, not with `//` folded
         ),
     ],
     options: opt.TrackOptions,

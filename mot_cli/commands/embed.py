@@ -30,6 +30,8 @@ def embed_command(
     device: opt.Device = "cpu",
     reid_backend: opt.ReidBackend = "auto",
     batch: opt.Batch = 8,
+    detector: opt.UpstreamDetector = None,
+    det_txt: opt.DetTxt = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -39,28 +41,31 @@ def embed_command(
 ) -> None:
     """Embed every cached detection's crop with OSNet into RUN/embeddings.parquet.
 
-    Needs the detections cache (run `mot-cli detect` first, with the same --cache-dir,
-    --name and frame range). Resumes like `detect`.
+    Without a detections cache the detect stage runs first (as `segment` and `depth` do);
+    --detector or --det-txt pick how. Resumes like `detect`.
 
     Examples:
 
       mot-cli embed video.mp4
 
+      mot-cli embed ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
+
       MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
     """
-    from mot_cli.pipeline import open_run, produce
+    from mot_cli.commands._upstream import open_upstream
+    from mot_cli.pipeline import produce
     from mot_cli.stages import embed
-    from mot_cli.video import FrameRange
 
     config = embed.EmbedConfig(
         model=reid_model, arch=arch, device=device, batch=batch, backend=reid_backend
     )
-    run = open_run(
-        source, cache_dir, name, FrameRange(start, end),
-        force=force, allow_missing_images=allow_missing_images,
+    run, configs = open_upstream(
+        reid_model, source, cache_dir, name, (start, end), force, detector, det_txt,
+        allow_missing_images=allow_missing_images,
     )  # fmt: skip
-    # The detections are taken from their cache as they are (no config given for them).
-    entry = produce(run, embed.STAGE, {embed.STAGE: config}, force=force).entry(embed.STAGE)
+    configs[embed.STAGE] = config
+    outcome = produce(run, embed.STAGE, configs, force={embed.STAGE} if force else False)
+    entry = outcome.entry(embed.STAGE)
     rate = f" ({entry['rows'] / entry['seconds']:.0f} crops/s)" if entry.get("seconds") else ""
     console.print(
         f"embeddings: {entry['rows']} crops{rate} → {run.run_dir.file(embed.STAGE)}",

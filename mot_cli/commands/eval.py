@@ -45,7 +45,9 @@ def eval_command(
         "with seqinfo.ini), one sequence folder, or a gt.txt.", show_default=False)],
     trackers: Annotated[list[Path], typer.Argument(
         help="Tracker results, one or more: tracker folders (<tracker>/data/<seq>.txt), run "
-        "folders written by `mot-cli track`, or <seq>.txt files.", show_default=False)],
+        "folders written by `mot-cli track`, folders of run folders (a `batch` --cache-dir: "
+        "one tracker, scored on the sequences it has runs for), or <seq>.txt files.",
+        show_default=False)],
     benchmark: Annotated[BenchmarkName | None, typer.Option(
         "--benchmark", "-b", case_sensitive=False,
         help="Preprocessing: MOT15 scores every ground-truth row with conf != 0; MOT16/MOT17/"
@@ -94,6 +96,8 @@ def eval_command(
 
       mot-cli eval ../shared/datasets/MOT15-train runs/TUD-Campus --all
 
+      mot-cli eval ../shared/datasets/MOT15-train runs
+
       mot-cli eval gt.txt tracks.txt --seq-length 795
 
       mot-cli eval MOTS20-train/MOTS20-09 runs/MOTS20-09
@@ -112,6 +116,13 @@ def eval_command(
     outputs = {"--json": json_path, "--csv": csv_path, "--plot": plot_path}
     _check_outputs(config, {option: path for option, path in outputs.items() if path})
     result = evaluate(config)
+    for tracker in result.trackers:
+        if missing := result.unscored(tracker):
+            console.print(
+                f"note: {tracker.name}: {len(tracker.sequences)} of {len(result.sequences)} "
+                f"sequences scored; no results for {', '.join(missing)}",
+                style="dim", highlight=False,
+            )  # fmt: skip
     print_result(result, all_metrics=all_metrics)
     for path, write in ((json_path, write_json), (csv_path, write_csv), (plot_path, write_plot)):
         if path is not None:
@@ -142,16 +153,12 @@ def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
 def _check_outputs(config: EvalConfig, outputs: dict[str, Path]) -> None:
     """Before scoring: every output is writable, distinct, and none is a file being read."""
     from mot_cli.guard import check_outputs
-    from mot_cli.metrics.dataset import find_ground_truth, find_trackers
+    from mot_cli.metrics.dataset import find_trackers
+    from mot_cli.metrics.evaluate import ground_truth_for
 
     if not outputs:
         return
-    gt = find_ground_truth(
-        config.ground_truth,
-        seqmap=config.seqmap,
-        sequences=config.sequences,
-        seq_length=config.seq_length,
-    )
+    gt = ground_truth_for(config)
     inputs = [s.path for s in gt] + [s.path.parent.parent / "seqinfo.ini" for s in gt]
     inputs += [f for t in find_trackers(config.trackers, gt) for f in t.files.values()]
     inputs += [p / "manifest.json" for p in config.trackers] + [config.seqmap]

@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar, get_type_hints
 
 import typer
 
+from mot_cli.urls import source_argument
+
 R = TypeVar("R")
 
 DEFAULT_REID = "osnet_x0_25_msmt17"
@@ -18,8 +20,10 @@ DEFAULT_REID = "osnet_x0_25_msmt17"
 Source = Annotated[
     Path,
     typer.Argument(
-        help="Video file (mp4, avi, …) or MOTChallenge sequence folder (img1/ + seqinfo.ini).",
+        help="Video file (mp4, avi, …), MOTChallenge sequence folder (img1/ + seqinfo.ini), or "
+        "http, https or rtsp URL of a video (not a live stream).",
         show_default=False,
+        parser=source_argument,  # a URL reaches open_source as typed (no `//` folded)
     ),
 ]
 CacheDir = Annotated[

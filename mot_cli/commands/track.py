@@ -24,7 +24,12 @@ def track_command(
     source: opt.Source,
     options: opt.TrackOptions,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also copy the MOTChallenge text here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o",
+            help="Also copy the MOTChallenge text here (a .txt file, or a name without an "
+            "extension).",
+        ),
     ] = None,
     render_path: Annotated[
         Path | None,
@@ -50,10 +55,12 @@ def track_command(
 
       mot-cli track video.mp4 --sd
 
+      mot-cli track http://127.0.0.1:8000/clip.avi --classes car,person
+
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
     """
     from mot_cli.files import same_file, write_bytes
-    from mot_cli.guard import check_outputs
+    from mot_cli.guard import check_outputs, check_suffix
     from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import track
     from mot_cli.video import FrameRange
@@ -64,6 +71,8 @@ def track_command(
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
+    if output is not None:
+        check_suffix(output, "--output", (".txt",), "MOTChallenge text")
     outputs = {"--output": output, "--render": render_path}
     check_outputs(outputs, reads=[source, det_txt], allow=_own_text_like(output, cache_dir))
     run = open_run(
@@ -181,7 +190,7 @@ def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
     if det_txt is None:
         return None
     if "{name}" in str(det_txt):
-        name = source.stem if source.is_file() else source.name
+        name = source.name if source.is_dir() else source.stem  # a file's or a URL's stem
         det_txt = Path(str(det_txt).replace("{name}", name))
     return _relative_to_sequence(det_txt, source)
 

@@ -278,38 +278,64 @@ def _fmt(value: float) -> str:
     return str(int(value)) if np.isfinite(value) and value == int(value) else repr(float(value))
 
 
-def format_mot(frame: np.ndarray, ids: np.ndarray, xywh: np.ndarray, conf: np.ndarray) -> str:
-    """`frame,id,x,y,w,h,conf,-1,-1,-1` rows sorted by frame then id, as one string.
+MOT_CLASS_IDS = {"person": 1, "pedestrian": 1, "car": 3, "bicycle": 4, "motorcycle": 5,
+                 "motorbike": 5}  # fmt: skip
+"""MOTChallenge's class ids (column 8 of MOT16/17/20 files) of detector class names that have
+one; benchmarks score class 1 (pedestrian) only."""
 
-    Boxes keep 3 decimals and scores 5 (trailing zeros dropped), enough for IoU to be unchanged
-    at the precision any benchmark reports.
+
+def mot_class_ids(cls: np.ndarray, names: dict[int, str]) -> np.ndarray:
+    """Column 8 for detector class ids: MOTChallenge's id of the class's name, -1 for a class
+    MOTChallenge has no id for or one without a name (imported detections)."""
+    known = {i: MOT_CLASS_IDS.get(name.lower(), -1) for i, name in names.items()}
+    return np.array([known.get(int(c), -1) for c in np.asarray(cls).reshape(-1)], np.int64)
+
+
+def format_mot(
+    frame: np.ndarray,
+    ids: np.ndarray,
+    xywh: np.ndarray,
+    conf: np.ndarray,
+    cls: np.ndarray | None = None,
+) -> str:
+    """`frame,id,x,y,w,h,conf,class,-1,-1` rows sorted by frame then id, as one string.
+
+    `cls` is column 8, MOTChallenge's class ids (`mot_class_ids`); -1 when not given. Boxes
+    keep 3 decimals and scores 5 (trailing zeros dropped), enough for IoU to be unchanged at
+    the precision any benchmark reports.
     """
     frame = np.asarray(frame, dtype=np.int64).reshape(-1)
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
     xywh = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
     conf = np.asarray(conf, dtype=np.float64).reshape(-1)
     n = len(frame)
-    if not (len(ids) == len(xywh) == len(conf) == n):
+    cls = np.full(n, -1, np.int64) if cls is None else np.asarray(cls, np.int64).reshape(-1)
+    if not (len(ids) == len(xywh) == len(conf) == len(cls) == n):
         raise ValueError(
-            f"frame, ids, xywh and conf must have equal lengths, got "
-            f"{n}, {len(ids)}, {len(xywh)}, {len(conf)}"
+            f"frame, ids, xywh, conf and cls must have equal lengths, got "
+            f"{n}, {len(ids)}, {len(xywh)}, {len(conf)}, {len(cls)}"
         )
     order = np.lexsort((ids, frame))
     return "".join(
         f"{f},{i},{_num(b[0], 3)},{_num(b[1], 3)},{_num(b[2], 3)},{_num(b[3], 3)},"
-        f"{_num(c, 5)},-1,-1,-1\n"
-        for f, i, b, c in zip(
+        f"{_num(c, 5)},{k},-1,-1\n"
+        for f, i, b, c, k in zip(
             frame[order].tolist(), ids[order].tolist(), xywh[order].tolist(),
-            conf[order].tolist(), strict=True,
+            conf[order].tolist(), cls[order].tolist(), strict=True,
         )
     )
 
 
 def write_mot(
-    path: Path, frame: np.ndarray, ids: np.ndarray, xywh: np.ndarray, conf: np.ndarray
+    path: Path,
+    frame: np.ndarray,
+    ids: np.ndarray,
+    xywh: np.ndarray,
+    conf: np.ndarray,
+    cls: np.ndarray | None = None,
 ) -> None:
     """Write `format_mot` rows to `path`, atomically (complete or not at all; see files.py)."""
-    write_text(Path(path), format_mot(frame, ids, xywh, conf))
+    write_text(Path(path), format_mot(frame, ids, xywh, conf, cls))
 
 
 def _num(value: float, decimals: int) -> str:

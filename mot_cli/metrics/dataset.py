@@ -12,6 +12,9 @@ Tracker results come as
 - a run folder written by `mot-cli track`: `manifest.json` (`"name"`: the sequence) and the
   text file its finished `tracks` entry records (`<name>.txt`, or `<name>.mots.txt` for MOTS;
   checked against the sha256 recorded there); the tracker is named after the folder;
+- a folder of run folders (what `mot-cli batch` writes into its --cache-dir): one tracker,
+  named after the folder, with each run's results as its sequence's; with a split folder as
+  ground truth and no --seq or --seqmap, the sequences scored are those it has runs for;
 - a single `<seq>.txt`, or any file when the ground truth has one sequence.
 """
 
@@ -34,6 +37,7 @@ __all__ = [
     "find_ground_truth",
     "find_trackers",
     "is_mots_text",
+    "runs_in",
 ]
 
 
@@ -60,8 +64,14 @@ def find_ground_truth(
     seqmap: Path | None = None,
     sequences: Sequence[str] = (),
     seq_length: int | None = None,
+    runs: Sequence[str] = (),
 ) -> list[GtSequence]:
-    """Resolve a ground-truth argument into sequences, in seqmap (or name) order."""
+    """Resolve a ground-truth argument into sequences, in seqmap (or name) order.
+
+    `runs`: the sequences folders of runs cover. A split folder, when neither `seqmap` nor
+    `sequences` is given, is then scored on those of them it has rather than its seqmap's
+    list (a batch of two videos is scored on those two, even outside the seqmap).
+    """
     path = Path(path)
     if seq_length is not None and seq_length < 1:
         raise MotCliError(f"--seq-length must be at least 1, got {seq_length}")
@@ -75,7 +85,10 @@ def find_ground_truth(
                 f"{path}: --seq-length applies to a single sequence; this folder's sequences "
                 f"take theirs from seqinfo.ini"
             )
-        found = [_sequence_folder(path / name, None) for name in _sequence_names(path, seqmap)]
+        names = [n for n in runs if (path / n / "gt" / "gt.txt").is_file()]
+        if not names or seqmap is not None or sequences:
+            names = _sequence_names(path, seqmap)
+        found = [_sequence_folder(path / name, None) for name in names]
     else:
         raise MotCliError(f"{path}: ground truth not found")
 
@@ -168,10 +181,39 @@ def find_trackers(
     return [TrackerInput(n, t.files) for n, t in zip(names, trackers, strict=True)]
 
 
+def runs_in(path: Path) -> dict[str, Path]:
+    """A folder of run folders: each run's sequence name (its manifest's "name") and folder.
+
+    Empty when `path` is not such a folder (a run folder itself, a tracker folder with
+    `data/`, a file). Two runs of one sequence are refused: which to score is ambiguous.
+    """
+    path = Path(path)
+    if not path.is_dir() or (path / "manifest.json").is_file() or (path / "data").is_dir():
+        return {}
+    runs: dict[str, Path] = {}
+    for manifest in sorted(path.glob("*/manifest.json")):
+        try:
+            name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise MotCliError(f"{manifest}: not a run manifest with a \"name\" ({exc!s})") from None
+        if not isinstance(name, str) or not name:
+            raise MotCliError(f"{manifest}: \"name\" must be the sequence name, got {name!r}")
+        if name in runs:
+            raise MotCliError(
+                f"{path}: two runs of sequence {name} ({runs[name].name}, "
+                f"{manifest.parent.name}); move one out to score the other"
+            )
+        runs[name] = manifest.parent
+    return runs
+
+
 def _tracker(path: Path, gt: Sequence[GtSequence], mots: bool) -> TrackerInput:
     gt_names = [s.name for s in gt]
     if path.is_dir() and (path / "manifest.json").is_file():
         return _run_folder(path, gt_names, mots)
+    runs = runs_in(path)
+    if runs:
+        return _runs_folder(path, runs, gt_names, mots)
     if path.is_dir():
         data = path / "data" if (path / "data").is_dir() else path
         files = {name: data / f"{name}.txt" for name in gt_names}
@@ -190,6 +232,23 @@ def _tracker(path: Path, gt: Sequence[GtSequence], mots: bool) -> TrackerInput:
             f"of {', '.join(gt_names)}, or pick one sequence with --seq"
         )
     raise MotCliError(f"{path}: tracker results not found")
+
+
+def _runs_folder(
+    path: Path, runs: dict[str, Path], gt_names: list[str], mots: bool
+) -> TrackerInput:
+    """One tracker from a folder of runs: each ground-truth sequence that has a run gets its
+    results; sequences without one are left out (`score_trackers` scores the others)."""
+    files: dict[str, Path] = {}
+    for name in gt_names:
+        if name in runs:
+            files.update(_run_folder(runs[name], [name], mots).files)
+    if not files:
+        raise MotCliError(
+            f"{path}: no run folder for any sequence of the ground truth (runs: "
+            f"{', '.join(runs)}; ground truth: {', '.join(gt_names)})"
+        )
+    return TrackerInput(path.resolve().name, files)
 
 
 def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:

@@ -30,6 +30,7 @@ from mot_cli.metrics.dataset import (
     detect_benchmark,
     find_ground_truth,
     find_trackers,
+    runs_in,
 )
 from mot_cli.metrics.hota import (
     HOTA_FIELDS,
@@ -61,6 +62,7 @@ __all__ = [
     "combine_results",
     "evaluate",
     "evaluate_sequence",
+    "ground_truth_for",
     "score_sequence",
     "score_trackers",
 ]
@@ -114,6 +116,11 @@ class EvalResult:
 
     benchmark: str
     trackers: tuple[TrackerResult, ...]
+    sequences: tuple[str, ...] = ()  # the ground truth's, in order
+
+    def unscored(self, tracker: TrackerResult) -> list[str]:
+        """Ground-truth sequences this tracker had no results for (not in its rows)."""
+        return [name for name in self.sequences if name not in tracker.sequences]
 
 
 @dataclass(frozen=True)
@@ -180,16 +187,24 @@ def evaluate(config: EvalConfig) -> EvalResult:
     Raises:
         MotCliError: for any missing or malformed input, naming the file (and line).
     """
-    gt_sequences = find_ground_truth(
-        config.ground_truth,
-        seqmap=config.seqmap,
-        sequences=config.sequences,
-        seq_length=config.seq_length,
-    )
+    gt_sequences = ground_truth_for(config)
     benchmark = config.benchmark or detect_benchmark(config.ground_truth, gt_sequences)
 
     trackers = find_trackers(config.trackers, gt_sequences, mots=benchmark == MOTS)
     return score_trackers(gt_sequences, trackers, benchmark)
+
+
+def ground_truth_for(config: EvalConfig) -> list[GtSequence]:
+    """The sequences `config` scores: as `find_ground_truth` resolves them, a split folder
+    narrowed to the sequences its folders of runs (`batch` output) cover."""
+    covered = [name for path in config.trackers for name in runs_in(path)]
+    return find_ground_truth(
+        config.ground_truth,
+        seqmap=config.seqmap,
+        sequences=config.sequences,
+        seq_length=config.seq_length,
+        runs=list(dict.fromkeys(covered)),
+    )
 
 
 def score_trackers(
@@ -224,4 +239,4 @@ def score_trackers(
             per_sequence[seq.name] = score_sequence(data)
         combined = combine_results(list(per_sequence.values()))
         results.append(TrackerResult(tracker.name, per_sequence, combined))
-    return EvalResult(benchmark, tuple(results))
+    return EvalResult(benchmark, tuple(results), tuple(seq.name for seq in gt_sequences))

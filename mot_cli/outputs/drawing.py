@@ -21,6 +21,7 @@ __all__ = [
     "id_color",
     "id_color_rgb",
     "overlay_mask",
+    "track_label",
 ]
 
 _GOLDEN = 0.618033988749895
@@ -91,6 +92,14 @@ def draw_box(
 
 def _along(start: tuple[int, int], end: tuple[int, int], t: float) -> tuple[int, int]:
     return round(start[0] + (end[0] - start[0]) * t), round(start[1] + (end[1] - start[1]) * t)
+
+
+def track_label(track_id: int, class_name: str | None = None) -> str:
+    """A track's tag: its id, and its class unless it is a person (the default class), so a
+    car and a person are told apart while a people-only video keeps short tags."""
+    if class_name is None or class_name.lower() in ("person", "pedestrian"):
+        return str(track_id)
+    return f"{track_id} {class_name}"
 
 
 def draw_label(

@@ -226,7 +226,8 @@ class _Painter:
         interpolated = self.tracks.det[row] < 0
         is_fp = bool(self.comparison is not None and self.comparison.false_positive[row])
         drawing.draw_box(image, box, color, 1 if interpolated else 2, dashed=is_fp)
-        drawing.draw_label(image, str(track_id), (box[0], box[1]), color, style)
+        label = drawing.track_label(track_id, self.tracks.class_name(row))
+        drawing.draw_label(image, label, (box[0], box[1]), color, style)
         switched = False
         if self.comparison is not None and self.comparison.switched_from[row] >= 0:
             switched = True

@@ -11,7 +11,15 @@ import numpy as np
 from mot_cli.cache import RunDir
 from mot_cli.errors import MotCliError
 from mot_cli.formats.mot import MotRows
-from mot_cli.schema import DETECTIONS_STAGE, MASKS, MASKS_STAGE, TRACKS, TRACKS_STAGE
+from mot_cli.schema import (
+    DETECTIONS_STAGE,
+    MASKS,
+    MASKS_STAGE,
+    TRACKS,
+    TRACKS_STAGE,
+    TRACKS_WITHOUT_CLASS,
+)
+from mot_cli.urls import source_argument
 from mot_cli.video import FrameSource, open_source
 
 __all__ = ["FinishedRun", "MaskTable", "TrackRows", "load_run"]
@@ -28,6 +36,8 @@ class TrackRows:
         xyxy: (N, 4) float32 boxes in pixels.
         score: (N,) float32.
         det: (N,) int32 detection index in its frame, -1 for interpolated rows.
+        cls: (N,) int32 the track's detector class id; None when unknown (older caches).
+        names: detector class id -> name, as the run recorded them.
     """
 
     frame: np.ndarray
@@ -35,14 +45,24 @@ class TrackRows:
     xyxy: np.ndarray
     score: np.ndarray
     det: np.ndarray
+    cls: np.ndarray | None = None
+    names: dict[int, str] | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
 
     def __getitem__(self, index: np.ndarray | slice) -> TrackRows:
         return TrackRows(
-            self.frame[index], self.id[index], self.xyxy[index], self.score[index], self.det[index]
-        )
+            self.frame[index], self.id[index], self.xyxy[index], self.score[index],
+            self.det[index], None if self.cls is None else self.cls[index], self.names,
+        )  # fmt: skip
+
+    def class_name(self, row: int) -> str | None:
+        """The class of a row's track by name (its id when unnamed); None when unknown."""
+        if self.cls is None or self.cls[row] < 0:
+            return None
+        cls = int(self.cls[row])
+        return (self.names or {}).get(cls, str(cls))
 
     @cached_property
     def _frame_starts(self) -> tuple[int, np.ndarray]:
@@ -113,7 +133,9 @@ class FinishedRun:
         """The source video, checked to be the one the run was made from."""
         recorded = self.source_info
         path = Path(recorded.get("path", ""))
-        if not recorded.get("path") or not path.exists():
+        if recorded.get("kind") == "url":  # read from its URL again, as recorded
+            path = source_argument(str(recorded.get("path", "")))
+        elif not recorded.get("path") or not path.exists():
             raise MotCliError(
                 f"{self.path / 'manifest.json'}: the source {recorded.get('path') or '?'} "
                 "recorded there no longer exists; rendering needs the original video"
@@ -140,19 +162,34 @@ def load_run(path: Path) -> FinishedRun:
     if not run_dir.manifest_path.is_file():
         raise MotCliError(f"{path}: not a run folder (no manifest.json); run `mot-cli track`")
     manifest = run_dir.load_manifest()
-    table = run_dir.read_completed(TRACKS_STAGE, TRACKS)
+    table = run_dir.read_completed(TRACKS_STAGE, None)
     if table is None:
         raise MotCliError(f"{path}: the track stage has not finished here; run `mot-cli track`")
+    found = table.schema.remove_metadata()
+    if not (found.equals(TRACKS) or found.equals(TRACKS_WITHOUT_CLASS)):
+        raise MotCliError(
+            f"{run_dir.file(TRACKS_STAGE)}: cache columns do not match mot-cli's tracks schema"
+        )
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
     order = np.lexsort((columns["id"], columns["frame"]))
     xyxy = np.stack([columns[c] for c in ("x1", "y1", "x2", "y2")], axis=1)
     tracks = TrackRows(
         columns["frame"][order], columns["id"][order], xyxy[order], columns["score"][order],
-        columns["det"][order],
+        columns["det"][order], columns["class"][order] if "class" in columns else None,
+        _class_names(manifest),
     )  # fmt: skip
     masks, warnings = _masks(run_dir, manifest)
     name = str(manifest.get("name", Path(path).name))
     return FinishedRun(Path(path), name, manifest, tracks, masks, warnings)
+
+
+def _class_names(manifest: dict) -> dict[int, str]:
+    """The classes the track stage recorded (`"classes"`: id -> name)."""
+    entry = manifest.get("stages", {}).get(TRACKS_STAGE, {})
+    names = entry.get("classes") if isinstance(entry, dict) else None
+    if not isinstance(names, dict):
+        return {}
+    return {int(i): str(n) for i, n in names.items() if str(i).lstrip("-").isdigit()}
 
 
 def _masks(run_dir: RunDir, manifest: dict) -> tuple[MaskTable | None, tuple[str, ...]]:

@@ -55,6 +55,13 @@ class DetectConfig:
 
 
 class Detector(Protocol):
+    def class_names(self) -> dict[str, str]:
+        """The names of the classes kept (all the model's without a filter), by id: the
+        manifest records them, so tracks, MOT text and render can name a `cls`."""
+        names = self.model.names
+        kept = names if self.class_ids is None else self.class_ids
+        return {str(int(i)): str(names[i]) for i in kept}
+
     def detect(self, images: list[np.ndarray]) -> list[Detections]: ...
 
 
@@ -97,6 +104,13 @@ class YoloDetector:
                     f"and names such as {', '.join(list(names.values())[:5])}"
                 )
         return ids
+
+    def class_names(self) -> dict[str, str]:
+        """The names of the classes kept (all the model's without a filter), by id: the
+        manifest records them, so tracks, MOT text and render can name a `cls`."""
+        names = self.model.names
+        kept = names if self.class_ids is None else self.class_ids
+        return {str(int(i)): str(names[i]) for i in kept}
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
         return [detections for detections, _ in self.detect_with_masks(images)]
@@ -191,6 +205,7 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
 
         console.print(f"detect: {model.name} from {model.path} ({model.source})")
         detector = YoloDetector(model.path, config)
+        entry["class_names"] = detector.class_names()  # committed with the cache
         if not detector.gives_masks:
             return lambda numbers, images: detections_table(numbers, detector.detect(images))
 
@@ -330,6 +345,22 @@ def recorded_score_map(run_dir: RunDir, table: pa.Table | None = None) -> ScoreM
         table = run_dir.read_completed(STAGE, DETECTIONS)
     scores = table.column("score").to_numpy() if table is not None else np.zeros(0)
     return infer_score_map(scores)
+
+
+def recorded_class_names(run_dir: RunDir) -> dict[int, str]:
+    """Detector class id -> name, as the detections cache recorded them (caches made before
+    names were recorded: the one class their config asked for, when it names one)."""
+    entry = run_dir.entry(STAGE) or {}
+    names = entry.get("class_names")
+    if isinstance(names, dict):
+        return {int(i): str(name) for i, name in names.items() if str(i).lstrip("-").isdigit()}
+    config = entry.get("config") or {}
+    classes = config.get("classes") or ()
+    if config.get("det_txt") or len(classes) != 1 or str(classes[0]).isdigit():
+        return {}
+    table = run_dir.read_completed(STAGE, DETECTIONS)
+    ids = np.unique(table.column("cls").to_numpy()) if table is not None else []
+    return {int(ids[0]): str(classes[0])} if len(ids) == 1 else {}
 
 
 def frame_detections(

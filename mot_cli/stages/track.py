@@ -25,7 +25,8 @@ from mot_cli.schema import (
     TRACKS_STAGE,
 )
 from mot_cli.stages._job import StageInputs, TableJob
-from mot_cli.tracking import TrackerConfig, TrackTable, track_sequence
+from mot_cli.tracking import TrackerConfig, TrackTable
+from mot_cli.tracking.classes import ClassTracks, track_by_class
 
 STAGE = TRACKS_STAGE
 
@@ -85,14 +86,16 @@ def write(
     manifest entry are committed together (`RunDir.commit`): a kill leaves the previous
     result or this one, never a mix.
     """
-    from mot_cli.formats.mot import format_mot
+    from mot_cli.formats.mot import format_mot, mot_class_ids
     from mot_cli.formats.mots import format_mots
     from mot_cli.outputs.mots_export import mots_path, run_mots_rows
     from mot_cli.outputs.run import TrackRows
+    from mot_cli.stages.detect import recorded_class_names
 
     first, last = frames
     started = time.perf_counter()
-    tracks = replay(frames, detections, config, warps, source_fps(run_dir))
+    classified = replay_by_class(frames, detections, config, warps, source_fps(run_dir))
+    tracks = classified.table
     table = pa.table(
         {
             "frame": tracks.frame,
@@ -103,11 +106,14 @@ def write(
             "y2": tracks.xyxy[:, 3],
             "score": tracks.score,
             "det": tracks.det,
+            "class": classified.cls,
         }
     ).cast(TRACKS)
     parquet_path = run_dir.file(STAGE)
     text_path = run_dir.path / f"{name}.txt"
-    text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score)
+    names = recorded_class_names(run_dir)
+    mot_classes = mot_class_ids(classified.cls, names)
+    text = format_mot(tracks.frame, tracks.id, tracks.xywh, tracks.score, mot_classes)
     rows = TrackRows(tracks.frame, tracks.id, tracks.xyxy, tracks.score, tracks.det)
     mots = run_mots_rows(run_dir, name, rows, upstream.get(DETECTIONS_STAGE))
     writers = {
@@ -127,6 +133,7 @@ def write(
             "frames": [first, last],
             "rows": table.num_rows,
             "ids": len(np.unique(tracks.id)),
+            "classes": {str(c): names.get(int(c), str(c)) for c in np.unique(classified.cls)},
             "mot_txt": text_path.name,
             **({"mots_txt": mots.path.name} if mots is not None else {}),
             "seconds": round(time.perf_counter() - started, 3),
@@ -148,9 +155,21 @@ def replay(
 
     `fps` is the video's frame rate, for settings given at `config.reference_fps`.
     """
+    return replay_by_class(frames, detections, config, warps, fps).table
+
+
+def replay_by_class(
+    frames: tuple[int, int],
+    detections: dict[int, Detections],
+    config: TrackerConfig,
+    warps: dict[int, np.ndarray] | None = None,
+    fps: float | None = None,
+) -> ClassTracks:
+    """`replay`, with each row's detector class: each class is tracked on its own
+    (`mot_cli.tracking.classes`), so no id ever moves from one class to another."""
     empty = Detections.empty()
     first, last = frames
-    return track_sequence(
+    return track_by_class(
         (
             (number, detections.get(number, empty), None if warps is None else warps.get(number))
             for number in range(first, last + 1)
