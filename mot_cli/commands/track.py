@@ -71,8 +71,6 @@ def track_command(
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
-    if output is not None:
-        check_suffix(output, "--output", (".txt",), "MOTChallenge text")
     outputs = {"--output": output, "--render": render_path}
     check_outputs(outputs, reads=[source, det_txt], allow=_own_text_like(output, cache_dir))
     run = open_run(
@@ -80,6 +78,8 @@ def track_command(
         force=options.force, allow_missing_images=options.allow_missing_images,
     )  # fmt: skip
     _check_outputs_against_run(outputs, run)
+    if output is not None:  # after the checks that name an input: theirs is the worse news
+        check_suffix(output, "--output", (".txt",), "MOTChallenge text")
     outcome = produce(run, track.STAGE, configs, force=options.force, optional=optional)
     entry = outcome.entry(track.STAGE)
     first, last = entry["frames"]  # fewer than asked when the video ended early
