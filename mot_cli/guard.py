@@ -7,14 +7,16 @@ when it is
 - a folder;
 - a file this command reads (also through a link or a hard link), or the source of a run
   folder it reads: that video, or an image or `seqinfo.ini` of that sequence folder;
-- a run folder's manifest, lock or cache, or a file its manifest records (any folder holding
-  a `manifest.json` is a run folder; `allow` lets `track -o` name its own text file);
+- a run folder's manifest, lock or cache (`*.parquet`, `sd_encoder.pt`), or a file its
+  manifest records (any folder holding a `manifest.json` is a run folder; `allow` lets
+  `track -o` name its own text file);
 - ground truth: a `seqinfo.ini`, or a `gt.txt` that exists or sits in a `gt/` folder;
 - in a folder that cannot be written (checked with a probe file, now, not after the work).
 
 Writing goes through `mot_cli.files` (`atomic_path`): a temporary beside the target, renamed
 into place, with the user's umask; temporaries of the same target left by a killed writer are
-removed. Only the standard library is imported, so `eval` stays fast.
+removed. Only the standard library is imported (pyarrow's schema module only for a target
+inside a run folder), so `eval` stays fast.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ __all__ = ["check_output", "check_outputs", "check_suffix", "run_source"]
 
 MANIFEST = "manifest.json"  # the name cache.MANIFEST gives it (cache imports pyarrow)
 _RUN_FOLDER_FILES = {MANIFEST, ".lock"}
-_CACHE_SUFFIXES = {".parquet", ".pt"}
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -131,7 +132,9 @@ def _protected(path: Path) -> str | None:
         return f"is inside the cache chunks of the run folder {parent.parent}"
     if not (parent / MANIFEST).is_file():
         return None
-    if name in _RUN_FOLDER_FILES or Path(name).suffix in _CACHE_SUFFIXES:
+    from mot_cli.schema import STAGE_FILES  # (pyarrow, only for a target in a run folder)
+
+    if name in _RUN_FOLDER_FILES | set(STAGE_FILES.values()) or name.endswith(".parquet"):
         return f"is inside the run folder {parent}, where it would replace a cache"
     if name in _recorded_files(parent):
         return f"is inside the run folder {parent}, where it would replace a result it records"

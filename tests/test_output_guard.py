@@ -164,6 +164,7 @@ def test_new_files_beside_a_run_and_its_own_text_are_allowed(scene: dict[str, Pa
     assert check_output(scene["run"] / "walk.txt", "--output",
                         allow=[scene["run"] / "walk.txt"]) == scene["run"] / "walk.txt"  # fmt: skip
     assert check_output(scene["root"] / "new" / "gt.txt", "--output")  # not in a gt/ folder
+    assert check_output(scene["run"] / "mine.pt", "--output")  # a checkpoint, not the cache's
 
 
 def test_render_and_plot_get_the_users_umask_and_clear_stale_temporaries(
