@@ -40,8 +40,8 @@ def _gt(seq: DevSequence, last: int):
 
     rows = read_mot(seq.gt, kind="gt", seq_length=read_seqinfo(seq.seqinfo).seq_length)
     keep = rows.frame <= last
-    fields = {name: getattr(rows, name) for name in ("frame", "id", "xywh", "conf", "cls", "vis", "line")}
-    return replace(rows, **{k: np.asarray(v)[keep] for k, v in fields.items()})
+    names = ("frame", "id", "xywh", "conf", "cls", "vis", "line")
+    return replace(rows, **{name: np.asarray(getattr(rows, name))[keep] for name in names})
 
 
 def measure(seq: DevSequence, mode: str, runs: Path, end: int | None) -> dict:

@@ -13,6 +13,7 @@ of (their union), which is what the seams of the grid need.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -112,16 +113,19 @@ AUTO_SAMPLES = 4
 AUTO_SPAN = 300
 
 
-def auto_tile(frame: tuple[int, int], image_size: int) -> tuple[tuple[int, int], float]:
+def auto_tile(
+    frame: tuple[int, int], image_size: int, overlap: float
+) -> tuple[tuple[int, int], float]:
     """The tile `auto` would use and how much larger it shows people than the whole frame.
 
-    Square tiles as tall as the frame (never below the detector's input size): a fixed
-    square input wastes nothing on them, two cover a 16:9 frame, and nobody is cut
-    vertically, so no whole-frame pass is needed.
+    Two tiles side by side, as tall as the frame (nobody is cut vertically, so no
+    whole-frame pass is needed), each at least square (a square input wastes nothing on a
+    square tile) and wide enough that the two overlap by `overlap`: 1080x1080 on 1080p
+    (1.78x larger), 680x370 on KITTI's 1224x370 (1.8x). Two inferences a frame, whatever the
+    size: a time budget rather than a fixed magnification.
     """
     width, height = frame
-    side = max(min(width, height), image_size)
-    tile = (min(side, width), min(side, height))
+    tile = (min(width, max(height, math.ceil(width / (2.0 - overlap)))), height)
     enlarge = min(image_size / tile[0], image_size / tile[1]) / min(
         image_size / width, image_size / height
     )
@@ -134,7 +138,7 @@ def auto_slicing(
     """`--slice auto`: tiles (`auto_tile`) when they enlarge people by AUTO_MIN_ENLARGE and at
     least AUTO_SMALL_SHARE of the people in the sampled frames (`heights`, in frame pixels)
     are shorter than AUTO_SMALL_PX at the detector's input. `heights` None: not sampled yet."""
-    tile, enlarge = auto_tile(frame, image_size)
+    tile, enlarge = auto_tile(frame, image_size, overlap)
     if enlarge < AUTO_MIN_ENLARGE:
         return Slicing(reason=f"tiles would enlarge people only {enlarge:.2f}x "
                               f"(< {AUTO_MIN_ENLARGE:g}x)")  # fmt: skip

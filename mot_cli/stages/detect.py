@@ -44,12 +44,13 @@ class DetectConfig:
 
     `slice` runs the model on overlapping tiles (mot_cli/slicing.py): `off`; `WxH`, SAHI's
     grid of W×H tiles overlapping by `slice_overlap` of a tile, plus the whole frame when the
-    tiles are shorter than it; or `auto`, which samples AUTO_SAMPLES frames of the first
-    AUTO_SPAN, detects people on the whole frames, and slices into square tiles as tall as the
-    frame (two for 16:9, no whole-frame pass) when those tiles enlarge people at least
-    AUTO_MIN_ENLARGE (1.5x) and at least AUTO_SMALL_SHARE (10 %) of the people found are
-    shorter than AUTO_SMALL_PX (64 px) at the model's input; its decision is printed and
-    recorded in the manifest. A frame's boxes from all windows are merged (`merge_boxes`).
+    tiles are shorter than it; or `auto`. `auto` samples AUTO_SAMPLES frames of the first
+    AUTO_SPAN (300), detects people on the whole frames, and slices into two tiles as tall as
+    the frame, at least square, overlapping by `slice_overlap` (no whole-frame pass) when
+    those tiles enlarge people at least AUTO_MIN_ENLARGE (1.5x) and at least AUTO_SMALL_SHARE
+    (10 %) of the people found are shorter than AUTO_SMALL_PX (64 px) at the model's input.
+    Its decision is printed and recorded in the manifest. A frame's boxes from all windows
+    are merged (`merge_boxes`).
     """
 
     model: str = "yolo11n"
