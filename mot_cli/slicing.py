@@ -158,6 +158,17 @@ def auto_slicing(
     )  # fmt: skip
 
 
+def auto_rule() -> dict[str, float]:
+    """`auto`'s constants, for the detections key: a changed rule recomputes `auto` caches."""
+    return {
+        "min_enlarge": AUTO_MIN_ENLARGE,
+        "small_px": AUTO_SMALL_PX,
+        "small_share": AUTO_SMALL_SHARE,
+        "samples": AUTO_SAMPLES,
+        "span": AUTO_SPAN,
+    }
+
+
 def sample_frames(first: int, last: int) -> list[int]:
     """The frames `auto` samples: AUTO_SAMPLES spread over the run's first AUTO_SPAN frames."""
     end = min(last, first + AUTO_SPAN - 1)

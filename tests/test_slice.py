@@ -106,9 +106,9 @@ def test_a_person_cut_by_a_seam_comes_out_whole() -> None:
 
 
 def test_people_of_a_crowd_are_not_merged_and_duplicates_are() -> None:
-    # Uncut: one person half behind another (intersection covers 60 % of the smaller box,
-    # IoU 0.33) stays two people, where SAHI's merging by intersection-over-smaller joins them.
-    crowd = np.array([[100, 100, 200, 400], [160, 120, 260, 420.0]])
+    # Uncut: one person half behind another (intersection covers 58 % of the smaller box,
+    # IoU 0.41) stays two people, where SAHI's merging by intersection-over-smaller joins them.
+    crowd = np.array([[100, 100, 200, 400], [140, 110, 240, 410.0]])
     kept, boxes, _ = merge_boxes(crowd, np.array([0.9, 0.8]), np.zeros(2), np.zeros(2, bool))
     assert kept.tolist() == [0, 1] and boxes.tolist() == crowd.tolist()
     # The same person seen by two tiles: one box, the higher score's.
@@ -119,6 +119,27 @@ def test_people_of_a_crowd_are_not_merged_and_duplicates_are() -> None:
     kept, _, _ = merge_boxes(same, np.array([0.7, 0.9]), np.array([0, 2]), np.zeros(2, bool))
     assert sorted(kept.tolist()) == [0, 1]
     assert len(merge_boxes(np.zeros((0, 4)), np.zeros(0), np.zeros(0), np.zeros(0))[0]) == 0
+
+
+def test_merging_agrees_with_sahi_at_seams_and_differs_in_crowds() -> None:
+    combine = pytest.importorskip("sahi.postprocess.combine")
+
+    def sahi_groups(xyxy: np.ndarray, score: np.ndarray) -> list[list[int]]:
+        rows = np.c_[xyxy, score, np.zeros(len(score))]
+        found = combine.greedy_nmm(rows, match_metric="IOS", match_threshold=0.5)
+        return sorted(sorted([k, *v]) for k, v in found.items())
+
+    def ours(xyxy: np.ndarray, score: np.ndarray, cut: np.ndarray) -> list[list[int]]:
+        _, _, groups = merge_boxes(xyxy, score, np.zeros(len(score)), cut)
+        return sorted(sorted(g.tolist()) for g in groups)
+
+    seam = np.array([[900, 200, 1079, 800], [900, 200, 1200, 800], [1500, 300, 1560, 450.0]])
+    score = np.array([0.9, 0.6, 0.5])
+    cut = np.array([True, False, False])
+    assert ours(seam, score, cut) == sahi_groups(seam, score) == [[0, 1], [2]]
+    crowd = np.array([[100, 100, 200, 400], [140, 110, 240, 410.0]])
+    assert sahi_groups(crowd, np.array([0.9, 0.8])) == [[0, 1]]  # SAHI: one person
+    assert ours(crowd, np.array([0.9, 0.8]), np.zeros(2, bool)) == [[0], [1]]
 
 
 def test_edges_of_the_frame_do_not_cut() -> None:

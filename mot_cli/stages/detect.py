@@ -21,6 +21,7 @@ from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_m
 from mot_cli.segment import FrameMasks, empty_masks
 from mot_cli.slicing import (
     Slicing,
+    auto_rule,
     auto_slicing,
     check_overlap,
     cut_edges,
@@ -261,8 +262,11 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
     model = resolve_model(config.model)
     sha = model.sha256
     keyed = {k: v for k, v in _config_entry(config).items() if k != "det_score"}
-    if parse_slice(config.slice).mode == "off":  # caches made before slicing keep their key
+    mode = parse_slice(config.slice).mode
+    if mode == "off":  # caches made before slicing keep their key
         keyed = {k: v for k, v in keyed.items() if k not in ("slice", "slice_overlap")}
+    elif mode == "auto":
+        keyed["auto_rule"] = auto_rule()
     key = stage_key(
         STAGE,
         config=keyed | {"model": None, "batch": None},
