@@ -280,3 +280,23 @@ def test_a_segmentation_detector_keeps_frame_masks_when_slicing() -> None:
         ys, xs = np.nonzero(mask)  # the mask lies in its (merged) box, in frame pixels
         assert xs.min() >= box[0] - 2 and xs.max() <= box[2] + 2
         assert ys.min() >= box[1] - 2 and ys.max() <= box[3] + 2
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--slice", "0x0"), "--slice 0x0: tiles must be at least 32x32 pixels"),
+        (("--slice", "64x64", "--slice-overlap", "1.5"), "--slice-overlap must be in [0, 1)"),
+    ],
+)
+def test_batch_refuses_bad_slicing_before_any_video(
+    tmp_path: Path, small_video: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    result = runner.invoke(
+        app, ["batch", str(small_video), "--cache-dir", str(tmp_path / "runs"), *args,
+              "--no-reid", "--no-cmc"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and fragment in errors[0], result.stderr
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.parquet"))
