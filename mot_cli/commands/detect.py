@@ -17,6 +17,8 @@ def detect_config(
     batch: int,
     det_txt: Path | None,
     det_score: str = "auto",
+    slice: str = "off",
+    slice_overlap: float = 0.2,
 ):
     """Build the detect stage's config from CLI options (shared by `detect` and `track`)."""
     from mot_cli.errors import MotCliError
@@ -34,6 +36,8 @@ def detect_config(
         batch=batch,
         det_txt=det_txt,
         det_score=det_score,
+        slice=slice,
+        slice_overlap=slice_overlap,
     )
 
 
@@ -48,6 +52,8 @@ def detect_command(
     batch: opt.Batch = 8,
     det_txt: opt.DetTxt = None,
     det_score: opt.DetScore = "auto",
+    slice: opt.Slice = "off",
+    slice_overlap: opt.SliceOverlap = 0.2,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -67,12 +73,18 @@ def detect_command(
       mot-cli detect video.mp4 --detector yolo11n_int8_openvino_model --conf 0.25 --end 300
 
       mot-cli detect ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
+
+      mot-cli detect crowd_1080p.mp4 --slice auto
+
+      mot-cli detect crowd_1080p.mp4 --slice 960x540 --slice-overlap 0.25
     """
     from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import detect
     from mot_cli.video import FrameRange
 
-    config = detect_config(detector, classes, conf, imgsz, device, batch, det_txt, det_score)
+    config = detect_config(
+        detector, classes, conf, imgsz, device, batch, det_txt, det_score, slice, slice_overlap
+    )
     run = open_run(
         source, cache_dir, name, FrameRange(start, end),
         force=force, allow_missing_images=allow_missing_images,

@@ -113,6 +113,23 @@ DetScore = Annotated[
         "The tracker's thresholds read probabilities; model detections already are.",
     ),
 ]
+Slice = Annotated[
+    str,
+    typer.Option(
+        "--slice",
+        help="Sliced detection, for small people in large frames: off; WxH (e.g. 960x540: "
+        "overlapping tiles of that size, plus the whole frame when they are shorter than it); "
+        "or auto (decides per video from a few sampled frames whether people are small at "
+        "the detector's input, and prints why). Example: mot-cli track cctv.mp4 --slice auto",
+    ),
+]
+SliceOverlap = Annotated[
+    float,
+    typer.Option(
+        "--slice-overlap",
+        help="Share of a tile that overlaps its neighbour (0 to <1), e.g. --slice-overlap 0.25.",
+    ),
+]
 Reid = Annotated[
     bool, typer.Option("--reid/--no-reid", help="Use appearance (re-ID) embeddings.")
 ]
@@ -179,6 +196,8 @@ class TrackOptions:
     batch: Batch = 8
     det_txt: DetTxt = None
     det_score: DetScore = "auto"
+    slice: Slice = "off"
+    slice_overlap: SliceOverlap = 0.2
     reid: Reid = True
     reid_model: ReidModel = None
     reid_backend: ReidBackend = "auto"

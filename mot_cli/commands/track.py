@@ -125,7 +125,7 @@ def track_configs(
     configs: dict[str, object] = {
         detect.STAGE: detect_config(
             options.detector, options.classes, options.conf, options.imgsz, options.device,
-            options.batch, det_txt, options.det_score,
+            options.batch, det_txt, options.det_score, options.slice, options.slice_overlap,
         ),
         track.STAGE: tracker_config,
     }  # fmt: skip

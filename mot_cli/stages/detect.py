@@ -19,6 +19,17 @@ from mot_cli.progress import console
 from mot_cli.schema import DETECTIONS, DETECTIONS_STAGE, MASKS_STAGE
 from mot_cli.scores import PROBABILITY, ScoreMap, infer_score_map, parse_score_map
 from mot_cli.segment import FrameMasks, empty_masks
+from mot_cli.slicing import (
+    Slicing,
+    auto_rule,
+    auto_slicing,
+    check_overlap,
+    cut_edges,
+    fixed_slicing,
+    merge_boxes,
+    parse_slice,
+    sample_frames,
+)
 from mot_cli.stages._job import BatchFn, FramewiseJob, Job, StageInputs, StageRun, TableJob
 from mot_cli.video import FrameSource
 
@@ -31,6 +42,16 @@ class DetectConfig:
 
     `det_score` names the fixed calibration of a det.txt's scores (mot_cli/scores.py): auto,
     probability, acf, dpm or logistic:CENTRE:WIDTH. Model detections are probabilities.
+
+    `slice` runs the model on overlapping tiles (mot_cli/slicing.py): `off`; `WxH`, SAHI's
+    grid of W×H tiles overlapping by `slice_overlap` of a tile, plus the whole frame when the
+    tiles are shorter than it; or `auto`. `auto` samples AUTO_SAMPLES frames of the first
+    AUTO_SPAN (300), detects people on the whole frames, and slices into two tiles as tall as
+    the frame, at least square, overlapping by `slice_overlap` (no whole-frame pass) when
+    those tiles enlarge people at least AUTO_MIN_ENLARGE (1.5x) and at least AUTO_SMALL_SHARE
+    (10 %) of the people found are shorter than AUTO_SMALL_PX (64 px) at the model's input.
+    Its decision is printed and recorded in the manifest. A frame's boxes from all windows
+    are merged (`merge_boxes`).
     """
 
     model: str = "yolo11n"
@@ -41,9 +62,13 @@ class DetectConfig:
     batch: int = 8
     det_txt: Path | None = field(default=None)
     det_score: str = "auto"
+    slice: str = "off"
+    slice_overlap: float = 0.2
 
     def __post_init__(self) -> None:
         parse_score_map(self.det_score)  # a bad name fails before any work
+        parse_slice(self.slice)
+        check_overlap(self.slice_overlap)
         if not 0.0 <= self.confidence <= 1.0:
             raise MotCliError(f"--conf must be in [0, 1], got {self.confidence}")
         if self.image_size < 32 or self.image_size % 32:
@@ -86,6 +111,7 @@ class YoloDetector:
         self.config = config
         self.class_ids = self._class_ids(config.classes, names)
         self.gives_masks = self.model.task == "segment"
+        self.slicing = Slicing()  # whole frames until the stage decides otherwise
 
     @staticmethod
     def _class_ids(classes: tuple[str, ...], names: dict[int, str]) -> list[int] | None:
@@ -113,12 +139,39 @@ class YoloDetector:
         return {str(int(i)): str(names[i]) for i in kept}
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        return [detections for detections, _ in self.detect_with_masks(images)]
+        return [detections for detections, _ in self._detect(images, masks=False)]
 
     def detect_with_masks(self, images: list[np.ndarray]) -> list[tuple[Detections, FrameMasks]]:
         """Boxes per image, with one full-frame mask per box (empty unless `gives_masks`)."""
+        return self._detect(images, masks=True)
+
+    def _detect(
+        self, images: list[np.ndarray], masks: bool
+    ) -> list[tuple[Detections, FrameMasks | None]]:
+        """With `slicing`, every window of every image goes to the model in one call (the
+        backend batches or queues them as it can), and each image's boxes are merged."""
+        if not self.slicing.sliced:
+            results = self._predict(images)
+            return [(self._boxes(result), self._masks(image, result) if masks else None)
+                    for image, result in zip(images, results, strict=True)]  # fmt: skip
+        windows = list(self.slicing.windows)
+        crops = []
+        for image in images:
+            if self.slicing.full_frame:
+                crops.append(image)
+            crops.extend(np.ascontiguousarray(image[y1:y2, x1:x2]) for x1, y1, x2, y2 in windows)
+        results = iter(self._predict(crops))
+        out = []
+        for image in images:
+            height, width = image.shape[:2]
+            whole = [(0, 0, width, height)] if self.slicing.full_frame else []
+            parts = [(window, next(results)) for window in whole + windows]
+            out.append(self._merged(image, parts, masks))
+        return out
+
+    def _predict(self, images: list[np.ndarray]) -> list:
         try:  # ultralytics builds the backend on the first call: a bad model fails here
-            results = self.model.predict(
+            return self.model.predict(
                 images,
                 conf=self.config.confidence,
                 classes=self.class_ids,
@@ -130,19 +183,57 @@ class YoloDetector:
         except Exception as exc:
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise MotCliError(f"{self.weights}: YOLO could not run this model ({reason})") from None
-        out = []
-        for image, result in zip(images, results, strict=True):
-            boxes = result.boxes
-            detections = Detections(
-                boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy()
-            )
-            masks = empty_masks(*image.shape[:2], len(detections))
-            if result.masks is not None:
-                masks = FrameMasks(
-                    list(result.masks.data.cpu().numpy().astype(bool)), detections.score.copy()
-                )
-            out.append((detections, masks))
-        return out
+
+    @staticmethod
+    def _boxes(result: object) -> Detections:
+        boxes = result.boxes
+        return Detections(
+            boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy()
+        )
+
+    @staticmethod
+    def _masks(image: np.ndarray, result: object) -> FrameMasks:
+        count = len(result.boxes)
+        if result.masks is None:
+            return empty_masks(*image.shape[:2], count)
+        return FrameMasks(
+            list(result.masks.data.cpu().numpy().astype(bool)),
+            result.boxes.conf.cpu().numpy().astype(np.float32),
+        )
+
+    def _merged(
+        self, image: np.ndarray, parts: list[tuple[tuple[int, int, int, int], object]], masks: bool
+    ) -> tuple[Detections, FrameMasks | None]:
+        """One frame's detections from its windows' results: shifted to frame pixels, merged;
+        a merged box's mask is its parts' masks pasted into the frame and OR-ed."""
+        height, width = image.shape[:2]
+        xyxy, score, cls, cut, pieces = [], [], [], [], []
+        for window, result in parts:
+            x1, y1, x2, y2 = window
+            found = self._boxes(result)
+            boxes = found.xyxy.astype(np.float64) + np.array([x1, y1, x1, y1], np.float64)
+            xyxy.append(boxes)
+            score.append(found.score)
+            cls.append(found.cls)
+            cut.append(cut_edges(boxes, window, (width, height)))
+            if masks and result.masks is not None:
+                tile_masks = result.masks.data.cpu().numpy().astype(bool)
+                pieces.extend((window, mask) for mask in tile_masks)
+        xyxy, score, cls, cut = (np.concatenate(a) for a in (xyxy, score, cls, cut))
+        kept, boxes, groups = merge_boxes(xyxy, score, cls, cut)
+        detections = Detections(boxes, score[kept], cls[kept])
+        if not masks:
+            return detections, None
+        if not pieces:
+            return detections, empty_masks(height, width, len(detections))
+        frame_masks = []
+        for group in groups:
+            canvas = np.zeros((height, width), bool)
+            for row in group:
+                (x1, y1, x2, y2), mask = pieces[row]
+                canvas[y1:y2, x1:x2] |= mask
+            frame_masks.append(canvas)
+        return detections, FrameMasks(frame_masks, detections.score.copy())
 
 
 def detections_table(frames: list[int], detections: list[Detections]) -> pa.Table:
@@ -181,12 +272,18 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
     if config.det_txt is not None:
         return _plan_import(inputs, config)
     first, last = inputs.frames
+    slicing = planned_slicing(config, inputs.source)  # bad tiles fail before any work
     model = resolve_model(config.model)
     sha = model.sha256
+    keyed = {k: v for k, v in _config_entry(config).items() if k != "det_score"}
+    mode = parse_slice(config.slice).mode
+    if mode == "off":  # caches made before slicing keep their key
+        keyed = {k: v for k, v in keyed.items() if k not in ("slice", "slice_overlap")}
+    elif mode == "auto":
+        keyed["auto_rule"] = auto_rule()
     key = stage_key(
         STAGE,
-        config={k: v for k, v in _config_entry(config).items() if k != "det_score"}
-        | {"model": None, "batch": None},
+        config=keyed | {"model": None, "batch": None},
         model_sha256=sha,
         source=inputs.source.info.fingerprint,
         frames=[first, last],
@@ -195,6 +292,7 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
         "config": _config_entry(config),
         "model": {"path": str(model.path), "sha256": sha},
         "score_map": PROBABILITY.to_dict(),
+        "slicing": slicing.to_dict(),
     }
     spec = StageRun(STAGE, key, DETECTIONS, first, last, config.batch, entry)
     masks: list[pa.Table] = []
@@ -206,6 +304,13 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
         console.print(f"detect: {model.name} from {model.path} ({model.source})")
         detector = YoloDetector(model.path, config)
         entry["class_names"] = detector.class_names()  # committed with the cache
+        detector.slicing = slicing
+        if slicing.reason == "not sampled":  # auto, on a frame large enough to slice
+            detector.slicing = decide_auto(detector, inputs.source, (first, last))
+            entry["slicing"] = detector.slicing.to_dict()  # the manifest records the decision
+        if config.slice != "off":
+            console.print(f"detect: --slice {config.slice}: {detector.slicing.describe()} "
+                          f"({detector.slicing.reason})", highlight=False)  # fmt: skip
         if not detector.gives_masks:
             return lambda numbers, images: detections_table(numbers, detector.detect(images))
 
@@ -224,6 +329,33 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
                         pa.concat_tables(masks))  # fmt: skip
 
     return FramewiseJob(spec, make_process, finish)
+
+
+def planned_slicing(config: DetectConfig, source: FrameSource) -> Slicing:
+    """The windows a video is detected in, as far as planning can tell without the model:
+    `auto` on a frame too small to gain from tiles is settled here; otherwise its reason is
+    "not sampled" until `decide_auto` runs the model on a few frames."""
+    spec = parse_slice(config.slice)
+    frame = (source.info.width, source.info.height)
+    if spec.mode == "off":
+        return Slicing()
+    if spec.mode == "tiles":
+        return fixed_slicing(frame, spec.size, config.slice_overlap)
+    return auto_slicing(frame, config.image_size, config.slice_overlap, None)
+
+
+def decide_auto(detector: YoloDetector, source: FrameSource, frames: tuple[int, int]) -> Slicing:
+    """`--slice auto`: whole-frame detection on a few sampled frames, then the rule of
+    `auto_slicing` on the heights of the people found. Sampled frames and model are fixed by
+    the run, so a resumed run decides as the interrupted one did."""
+    wanted = sample_frames(*frames)
+    images = [image for number, image in source.frames(wanted[0], wanted[-1])
+              if number in wanted]  # fmt: skip
+    found = detector.detect(images)
+    heights = np.concatenate([d.xyxy[:, 3] - d.xyxy[:, 1] for d in found]) if found else []
+    frame = (source.info.width, source.info.height)
+    config = detector.config
+    return auto_slicing(frame, config.image_size, config.slice_overlap, np.asarray(heights))
 
 
 def _keep_masks(
