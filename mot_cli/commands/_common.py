@@ -9,11 +9,13 @@ through. The command's run-folder locks are released however it ends.
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperCommand
 from rich.console import Console
 from rich.markup import escape
 
@@ -53,3 +55,27 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         raise typer.Exit(code=1)
 
     return wrapper
+
+
+def close_options(given: str, known: Iterable[str]) -> list[str]:
+    """The long options spelled like `given`, best first (at most three).
+
+    Compared without the leading dashes, which every option shares (with them, `--tracker`
+    came out "close" to `--force`, `--reid-backend` and `--start`).
+    """
+    names = {name.lstrip("-"): name for name in known if name.startswith("--")}
+    word = given.lstrip("-").partition("=")[0]
+    return [names[n] for n in difflib.get_close_matches(word, list(names), n=3, cutoff=0.75)]
+
+
+class MotCommand(TyperCommand):
+    """A command whose "No such option" suggests only options spelled like the typo."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:  # click's NoSuchOption, vendored privately by typer
+            if hasattr(exc, "option_name") and hasattr(exc, "possibilities"):
+                known = [name for param in self.get_params(ctx) for name in param.opts]
+                exc.possibilities = close_options(exc.option_name, known) or None
+            raise
