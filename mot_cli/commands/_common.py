@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import ParamSpec, TypeVar
 
 import typer
-from typer.core import TyperCommand
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from mot_cli.errors import debugging, error_message, one_line
 from mot_cli.scope import command_scope
