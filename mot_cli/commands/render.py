@@ -32,7 +32,8 @@ def render_command(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Video to write: .mp4 (mp4v), .m4v, .mov or .avi (MJPG).",
+            "--output", "-o", help="Video to write: .mp4, .m4v or .mov (H.264, which "
+            "browsers play) or .avi (Motion-JPEG).",
             show_default=False,
         ),
     ],
@@ -75,7 +76,8 @@ def render_command(
     result = render(finished, output, config)
     note = ", masks" if result.masks else ""
     console.print(
-        f"render: {result.frames} frames, {result.width}x{result.height}{note} → {result.path}",
+        f"render: {result.frames} frames, {result.width}x{result.height}, {result.codec}{note} "
+        f"→ {result.path}",
         highlight=False,
     )
     if result.comparison is not None:

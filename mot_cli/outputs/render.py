@@ -5,7 +5,8 @@ short motion trails of each box's bottom centre, the mask overlay when the run h
 the frame number. With ground truth, the CLEAR metrics' own matching marks misses (red ground-
 truth boxes), false positives (dashed boxes) and identity switches (a yellow tag naming the
 id the person had before).
-The file is written with OpenCV to a temporary name beside the target and renamed into place.
+The file is H.264 through PyAV (OpenCV's writer when PyAV is missing; `video_writer`), written
+to a temporary name beside the target and renamed into place.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from mot_cli.masks import decode
 from mot_cli.outputs import drawing
 from mot_cli.outputs.run import FinishedRun, TrackRows, load_run
 from mot_cli.outputs.versus_gt import GtComparison, compare_with_gt, read_gt
+from mot_cli.outputs.video_writer import CONTAINERS, container_of, open_writer
 from mot_cli.progress import progress_bar
 
 __all__ = ["CODECS", "RenderConfig", "RenderResult", "render", "render_run", "video_codec"]
 
-CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
+CODECS = CONTAINERS
 _SWITCH_SECONDS = 1.5  # how long an id-switch tag stays on the new id
 
 
@@ -75,6 +77,7 @@ class RenderResult:
     height: int
     masks: bool
     comparison: GtComparison | None
+    codec: str = "h264"
 
 
 def render_run(run_path: Path, output: Path, config: RenderConfig) -> RenderResult:
@@ -84,10 +87,8 @@ def render_run(run_path: Path, output: Path, config: RenderConfig) -> RenderResu
 
 def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult:
     """Render a loaded run; see the module docstring."""
-    import cv2
-
     output = Path(output)
-    codec = video_codec(output)
+    video_codec(output)
     first, last = _frame_range(run, config)
     source = run.open_source()
     info = source.info
@@ -101,10 +102,7 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
 
     written = 0
     with _atomic_video(output) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*codec), info.fps,
-                                 (width, height))  # fmt: skip
-        if not writer.isOpened():
-            raise MotCliError(f"{output}: OpenCV cannot write {codec} video here")
+        writer = open_writer(tmp, info.fps, (width, height), shown=output)
         try:
             with progress_bar("render", last - first + 1) as advance:
                 for number, image in source.frames(first, last):
@@ -112,18 +110,16 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
                     written += 1
                     advance(1)
         finally:
-            writer.release()
+            writer.close()
         if written == 0:
             raise MotCliError(f"{info.path}: no frames could be decoded in {first}-{last}")
-    return RenderResult(output, written, width, height, painter.masks is not None, comparison)
+    masks = painter.masks is not None
+    return RenderResult(output, written, width, height, masks, comparison, writer.codec)
 
 
 def video_codec(output: Path) -> str:
-    """The OpenCV fourcc for a file name, or a one-line error for an unsupported one."""
-    codec = CODECS.get(Path(output).suffix.lower())
-    if codec is None:
-        raise MotCliError(f"{output}: the video must end in {', '.join(CODECS)}")
-    return codec
+    """The codec a file name asks for, or a one-line error for an unsupported one."""
+    return container_of(output)
 
 
 def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
@@ -139,7 +135,7 @@ def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
 
 
 def _scaled(size: int, scale: float) -> int:
-    """Even sizes: MPEG-4 encoders want them."""
+    """Even sizes: H.264 in yuv420p (and MPEG-4) needs them."""
     return max(2, round(size * scale / 2) * 2)
 
 
