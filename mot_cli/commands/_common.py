@@ -25,7 +25,7 @@ from mot_cli.scope import command_scope
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # progress and notes; results: results_console
 
 
 def print_error(message: str) -> None:

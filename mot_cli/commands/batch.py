@@ -219,10 +219,10 @@ def _report(result: VideoResult) -> None:
 def _print_summary(results: list[VideoResult], seconds: float) -> None:
     """The table of every video on stdout, and the totals."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     from mot_cli.batch import FAILED, OK, UP_TO_DATE
+    from mot_cli.progress import results_console
 
     styles = {OK: "green", UP_TO_DATE: "dim", FAILED: "bold red"}
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
@@ -243,7 +243,7 @@ def _print_summary(results: list[VideoResult], seconds: float) -> None:
         )
     counts = {status: sum(r.status == status for r in results) for status in styles}
     rate = 60 * len(results) / seconds if seconds > 0 else 0.0
-    out = Console()
+    out = results_console()
     out.print(table)
     out.print(
         f"{len(results)} videos: {counts[OK]} tracked, {counts[UP_TO_DATE]} up to date, "

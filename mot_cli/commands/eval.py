@@ -122,9 +122,9 @@ def eval_command(
 def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
     """The results table on stdout: the main metrics (more when the terminal is wide), or
     every metric family with `all_metrics`. `batch` prints a split's results with it too."""
-    from rich.console import Console
+    from mot_cli.progress import results_console
 
-    out = Console()
+    out = results_console()
     if all_metrics:
         from mot_cli.metrics.clear import CLEAR_FIELDS
         from mot_cli.metrics.hota import HOTA_FIELDS

@@ -68,6 +68,7 @@ def render_command(
     """
     from mot_cli.outputs.render import RenderConfig, render
     from mot_cli.outputs.run import load_run
+    from mot_cli.progress import results_console
 
     config = RenderConfig(start=start, end=end, scale=scale, trail=trail, masks=masks, gt=gt)
     finished = load_run(run)
@@ -75,15 +76,15 @@ def render_command(
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     result = render(finished, output, config)
     note = ", masks" if result.masks else ""
-    console.print(
+    out = results_console()  # the results on stdout, progress and warnings on stderr
+    out.print(
         f"render: {result.frames} frames, {result.width}x{result.height}, {result.codec}{note} "
         f"→ {result.path}",
-        highlight=False,
+        markup=False,
     )
     if result.comparison is not None:
         clear = result.comparison.result.summary()
-        console.print(
+        out.print(
             f"versus ground truth ({result.comparison.benchmark} rules): FN {clear['CLR_FN']}, "
-            f"FP {clear['CLR_FP']}, IDSW {clear['IDSW']}, MOTA {100 * clear['MOTA']:.1f}",
-            highlight=False,
+            f"FP {clear['CLR_FP']}, IDSW {clear['IDSW']}, MOTA {100 * clear['MOTA']:.1f}"
         )

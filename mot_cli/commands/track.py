@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
 from mot_cli.commands.detect import detect_config
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ def track_command(
     """
     from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run, produce
+    from mot_cli.progress import results_console
     from mot_cli.stages import track
     from mot_cli.video import FrameRange
 
@@ -124,20 +125,21 @@ def track_command(
     copied = output is not None and not same_file(output, text_path)
     if copied:
         write_bytes(output, text_path.read_bytes())
-    console.print(
+    out = results_console()  # where the results went: stdout, for $(…) and pipes
+    out.print(
         f"tracks: {entry['ids']} ids in frames {first}-{last} → {text_path}"
         + (f" (copied to {output})" if copied else ""),
-        highlight=False,
+        markup=False,
     )
-    console.print(
+    out.print(
         f"caches: {run.run_dir.path}/ (manifest.json, {run.run_dir.file(track.STAGE).name}, …)",
-        highlight=False,
+        markup=False,
     )
     if render_path is not None:
         from mot_cli.outputs.render import RenderConfig, render_run
 
         video = render_run(run.run_dir.path, render_path, RenderConfig(run.first, run.last))
-        console.print(f"render: {video.frames} frames → {video.path}", highlight=False)
+        out.print(f"render: {video.frames} frames, {video.codec} → {video.path}", markup=False)
 
 
 def _record_settings_file(run: Run, path: Path) -> None:
