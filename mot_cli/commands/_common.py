@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable, Iterable
 from typing import ParamSpec, TypeVar
 
@@ -69,7 +70,35 @@ def close_options(given: str, known: Iterable[str]) -> list[str]:
 
 
 class MotCommand(TyperCommand):
-    """A command whose "No such option" suggests only options spelled like the typo."""
+    """A command whose help reads as a Unix manual and whose "No such option" suggests only
+    options spelled like the typo.
+
+    Typer's own help writes a required argument `{source}` in the usage line and a repeatable
+    option's type as `<list[str]>`; here they are `SOURCE` and `<str>...`.
+    """
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [
+            _argument_name(param) for param in self.get_params(ctx)
+            if param.param_type_name == "argument"
+        ]  # fmt: skip
+
+    def format_options(self, ctx: typer.Context, formatter) -> None:  # type: ignore[override]
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            name, text = record
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(param), text))
+            elif param.param_type_name == "option":
+                sections["Options"].append((_LIST_TYPE.sub(r"<\1>...", name), text))
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         try:
@@ -79,3 +108,14 @@ class MotCommand(TyperCommand):
                 known = [name for param in self.get_params(ctx) for name in param.opts]
                 exc.possibilities = close_options(exc.option_name, known) or None
             raise
+
+
+_LIST_TYPE = re.compile(r"<list\[(\w+)\]>")
+
+
+def _argument_name(param) -> str:
+    """SOURCE, [NAME] when optional, RUNS... when repeated: the usage line's spelling."""
+    name = (param.metavar or param.name or "").upper()
+    if not param.required:
+        name = f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")

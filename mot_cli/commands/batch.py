@@ -83,15 +83,21 @@ def batch_command(
 
     Examples:
 
+    \b
       mot-cli batch videos/ --cache-dir runs
 
+    \b
       mot-cli batch 'clips/**/*.mp4' more.txt --workers 4 --no-cmc
 
-      mot-cli batch ../shared/datasets/MOT15-train --det-txt det/det.txt --no-reid
+    \b
+      mot-cli batch MOT15/train --det-txt det/det.txt --no-reid
 
+    \b
       mot-cli batch videos/ --ray --device cuda --gpus-per-task 1
 
-      mot-cli batch videos.txt --ray-address ray://head:10001 --cache-dir /shared/runs
+    \b
+      mot-cli batch videos.txt --ray-address ray://head:10001 \\
+          --cache-dir /mnt/runs
     """
     import time
     from contextlib import ExitStack

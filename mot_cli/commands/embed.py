@@ -29,7 +29,10 @@ def embed_command(
     ] = "osnet_x0_25",
     device: opt.Device = "cpu",
     reid_backend: opt.ReidBackend = "auto",
-    batch: opt.Batch = 8,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, help="Frames whose crops go to the re-ID network in "
+                          "one call.")
+    ] = 8,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -44,9 +47,11 @@ def embed_command(
 
     Examples:
 
+    \b
       mot-cli embed video.mp4
 
-      MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
+    \b
+      MOT_CLI_MODELS=~/models mot-cli embed video.mp4 --device cuda --batch 32
     """
     from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import embed

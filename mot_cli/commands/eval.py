@@ -86,16 +86,20 @@ def eval_command(
 
     Examples:
 
-      mot-cli eval ../shared/datasets/MOT15-train \\
-          ../shared/metrics-reference/MOT15-train/mixed_s0 --benchmark MOT15
+    \b
+      mot-cli eval MOT15/train my_tracker --benchmark MOT15
 
-      mot-cli eval ../shared/datasets/MOT17-train my_tracker other_tracker \\
+    \b
+      mot-cli eval MOT17/train my_tracker other_tracker \\
           --json results.json --csv results.csv --plot alpha.png
 
-      mot-cli eval ../shared/datasets/MOT15-train runs/TUD-Campus --all
+    \b
+      mot-cli eval MOT15/train runs/TUD-Campus --all
 
+    \b
       mot-cli eval gt.txt tracks.txt --seq-length 795
 
+    \b
       mot-cli eval MOTS20-train/MOTS20-09 runs/MOTS20-09
     """
     from mot_cli.metrics import EvalConfig, evaluate

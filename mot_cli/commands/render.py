@@ -59,12 +59,16 @@ def render_command(
 
     Examples:
 
+    \b
       mot-cli render runs/vtest_first80 -o vtest.mp4
 
-      mot-cli render runs/MOT16-11 -o preview.mp4 --scale 0.5 --start 100 --end 300
+    \b
+      mot-cli render runs/MOT16-11 -o preview.mp4 --scale 0.5 \\
+          --start 100 --end 300
 
+    \b
       mot-cli render runs/PETS09-S2L1 -o errors.mp4 \\
-          --gt ../shared/datasets/MOT15-train/PETS09-S2L1
+          --gt MOT15/train/PETS09-S2L1
     """
     from mot_cli.outputs.render import RenderConfig, render
     from mot_cli.outputs.run import load_run

@@ -85,16 +85,28 @@ def track_command(
 
     Examples:
 
+    \b
       mot-cli track video.mp4
 
-      MOT_CLI_MODELS=../shared/models mot-cli track video.mp4 --detector yolo11n --no-cmc
+    \b
+      MOT_CLI_MODELS=~/models mot-cli track video.mp4 --detector yolo11n \\
+          --no-cmc
 
-      mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
+    \b
+      mot-cli track MOT15/train/TUD-Campus --det-txt det/det.txt \\
           --set iou_threshold=0.25 -o TUD-Campus.txt
 
+    \b
+      mot-cli track video.mp4 --config tracker.yaml --set max_age=60
+
+    \b
       mot-cli track video.mp4 --sd
 
+    \b
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
+
+    \b
+      mot-cli track --list-settings
     """
     from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run, produce
