@@ -31,7 +31,9 @@ from mot_cli.progress import progress_bar
 __all__ = ["CODECS", "RenderConfig", "RenderResult", "render", "render_run", "video_codec"]
 
 CODECS = CONTAINERS
-_SWITCH_SECONDS = 1.5  # how long an id-switch tag stays on the new id
+SWITCH_TAG_SECONDS = 0.5
+"""How long an id-switch tag stays on the new id: long enough to read, short enough that the
+tags on screen are the switches of the last moment (the corner panel counts them all)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ class _Painter:
         self.comparison = comparison
         self.masks = run.masks if config.masks else None
         self.factor = np.array([factor[0], factor[1], factor[0], factor[1]], np.float32)
-        self.switch_frames = max(1, round(_SWITCH_SECONDS * fps))
+        self.switch_frames = max(1, round(SWITCH_TAG_SECONDS * fps))
+        self.panel: tuple[int, int, int, int] | None = None  # the corner panel: tags avoid it
         xyxy = self.tracks.xyxy * self.factor
         self.bottom = np.c_[(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]]
         self.rows_of_id = {
@@ -187,21 +190,34 @@ class _Painter:
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         style = drawing.TextStyle(size[1])
+        lines = self._panel_lines(number, rows)
+        width, height = drawing.text_block_size(lines, style)
+        self.panel = (0, 0, width, height)  # drawn last; every tag is placed outside it
         for row in rows.tolist():
             self._trail(image, row, number)
-        fn = self._misses(image, number, style) if self.comparison is not None else 0
-        fp = switches = 0
-        for row in rows.tolist():
-            is_fp, switched = self._track(image, row, number, style)
-            fp, switches = fp + is_fp, switches + switched
-        lines = [f"frame {number}", f"{len(rows)} tracks"]
         if self.comparison is not None:
-            for key, value in (("FN", fn), ("FP", fp), ("IDSW", switches)):
-                self.totals[key] += value
-            lines.append("FN {} FP {} IDSW {} (total {} / {} / {})".format(
-                fn, fp, switches, *self.totals.values()))  # fmt: skip
+            self._misses(image, number, style)
+        for row in rows.tolist():
+            self._track(image, row, number, style)
         drawing.draw_text_block(image, lines, style)
         return image
+
+    def _panel_lines(self, number: int, rows: np.ndarray) -> list[str]:
+        """The corner panel: frame, tracks, and with ground truth this frame's errors and
+        the totals so far (the tags on screen may be switches of earlier frames)."""
+        lines = [f"frame {number}", f"{len(rows)} tracks"]
+        c = self.comparison
+        if c is None:
+            return lines
+        counts = {
+            "FN": int(np.sum((c.gt_frame == number) & (c.gt_track < 0))),
+            "FP": int(np.sum(c.false_positive[rows])),
+            "IDSW": int(np.sum(c.switched_from[rows] >= 0)),
+        }
+        for key, value in counts.items():
+            self.totals[key] += value
+        return [*lines, "this frame: FN {} FP {} IDSW {}".format(*counts.values()),
+                "so far: FN {} FP {} IDSW {}".format(*self.totals.values())]  # fmt: skip
 
     def _masks(self, number: int, image: np.ndarray, rows: np.ndarray) -> None:
         assert self.masks is not None
@@ -226,30 +242,30 @@ class _Painter:
         lo, hi = np.searchsorted(frames, [number - self.config.trail, number + 1])
         drawing.draw_trail(image, self.bottom[same[lo:hi]], drawing.id_color(track_id))
 
-    def _track(
-        self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle
-    ) -> tuple[bool, bool]:
-        """Box and id tag of one track row; returns (false positive, id switch here)."""
+    def _track(self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle) -> None:
+        """Box and id tag of one track row (and its id-switch tag while it lasts)."""
         track_id = int(self.tracks.id[row])
         color = drawing.id_color(track_id)
         box = self.tracks.xyxy[row] * self.factor
         interpolated = self.tracks.det[row] < 0
         is_fp = bool(self.comparison is not None and self.comparison.false_positive[row])
         drawing.draw_box(image, box, color, 1 if interpolated else 2, dashed=is_fp)
-        drawing.draw_label(image, str(track_id), (box[0], box[1]), color, style)
-        switched = False
+        id_tag = drawing.draw_label(image, str(track_id), (box[0], box[1]), color, style,
+                                    self.panel)  # fmt: skip
         if self.comparison is not None and self.comparison.switched_from[row] >= 0:
-            switched = True
             was = int(self.comparison.switched_from[row])
-            self.tags[track_id] = (f"id switch, was {was}", number + self.switch_frames - 1)
+            text = f"id switch at {number}: was {was}"
+            self.tags[track_id] = (text, number + self.switch_frames - 1)
         tag = self.tags.get(track_id)
         if tag is not None and number <= tag[1]:
             _, height, baseline = style.size(tag[0])
-            above = box[1] - height - baseline - 2 * style.pad - 1
-            drawing.draw_label(image, tag[0], (box[0], above), drawing.SWITCH_COLOR, style)
-        return is_fp, switched
+            corner = (box[0], box[1] - height - baseline - 2 * style.pad - 1)
+            placed = drawing.label_box(image.shape, tag[0], corner, style, self.panel)
+            if drawing.overlap(placed, id_tag):  # pushed onto the id's tag: go below it
+                corner = (box[0], id_tag[3] + 1)
+            drawing.draw_label(image, tag[0], corner, drawing.SWITCH_COLOR, style)
 
-    def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> int:
+    def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> None:
         assert self.comparison is not None
         c = self.comparison
         missed = np.flatnonzero((c.gt_frame == number) & (c.gt_track < 0))
@@ -258,5 +274,4 @@ class _Painter:
             drawing.draw_box(image, box, drawing.MISS_COLOR, 2)
             _, height, baseline = style.size("FN")
             corner = (box[0], box[3] - height - baseline - 2 * style.pad)
-            drawing.draw_label(image, "FN", corner, drawing.MISS_COLOR, style)
-        return len(missed)
+            drawing.draw_label(image, "FN", corner, drawing.MISS_COLOR, style, self.panel)
