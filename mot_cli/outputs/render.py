@@ -173,6 +173,7 @@ class _Painter:
         self.factor = np.array([factor[0], factor[1], factor[0], factor[1]], np.float32)
         self.switch_frames = max(1, round(SWITCH_TAG_SECONDS * fps))
         self.panel: tuple[int, int, int, int] | None = None  # the corner panel: tags avoid it
+        self.id_tags: list[tuple[int, int, int, int]] = []  # this frame's: switch tags avoid them
         xyxy = self.tracks.xyxy * self.factor
         self.bottom = np.c_[(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]]
         self.rows_of_id = {
@@ -197,8 +198,16 @@ class _Painter:
             self._trail(image, row, number)
         if self.comparison is not None:
             self._misses(image, number, style)
+        self.id_tags = [
+            drawing.label_box(image.shape, str(int(self.tracks.id[row])),
+                              tuple(self.tracks.xyxy[row, :2] * self.factor[:2]), style,
+                              self.panel)
+            for row in rows.tolist()
+        ]  # fmt: skip
         for row in rows.tolist():
             self._track(image, row, number, style)
+        for row in rows.tolist():
+            self._id_tag(image, row, style)
         drawing.draw_text_block(image, lines, style)
         return image
 
@@ -243,15 +252,14 @@ class _Painter:
         drawing.draw_trail(image, self.bottom[same[lo:hi]], drawing.id_color(track_id))
 
     def _track(self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle) -> None:
-        """Box and id tag of one track row (and its id-switch tag while it lasts)."""
+        """Box of one track row (and its id-switch tag while it lasts); the id tags are drawn
+        after every box and switch tag (`_id_tag`), so nothing covers an id."""
         track_id = int(self.tracks.id[row])
         color = drawing.id_color(track_id)
         box = self.tracks.xyxy[row] * self.factor
         interpolated = self.tracks.det[row] < 0
         is_fp = bool(self.comparison is not None and self.comparison.false_positive[row])
         drawing.draw_box(image, box, color, 1 if interpolated else 2, dashed=is_fp)
-        id_tag = drawing.draw_label(image, str(track_id), (box[0], box[1]), color, style,
-                                    self.panel)  # fmt: skip
         if self.comparison is not None and self.comparison.switched_from[row] >= 0:
             was = int(self.comparison.switched_from[row])
             text = f"id switch at {number}: was {was}"
@@ -259,11 +267,26 @@ class _Painter:
         tag = self.tags.get(track_id)
         if tag is not None and number <= tag[1]:
             _, height, baseline = style.size(tag[0])
-            corner = (box[0], box[1] - height - baseline - 2 * style.pad - 1)
-            placed = drawing.label_box(image.shape, tag[0], corner, style, self.panel)
-            if drawing.overlap(placed, id_tag):  # pushed onto the id's tag: go below it
-                corner = (box[0], id_tag[3] + 1)
-            drawing.draw_label(image, tag[0], corner, drawing.SWITCH_COLOR, style)
+            tag_h = height + baseline + 2 * style.pad
+            own = drawing.label_box(image.shape, str(track_id), (box[0], box[1]), style,
+                                    self.panel)  # fmt: skip
+            # above the box, else under its id tag, else under the box: the first place
+            # clear of the panel and of every id tag (which are drawn over it regardless)
+            places = [(box[0], box[1] - tag_h - 1), (box[0], own[3] + 1), (box[0], box[3] + 1)]
+            blocked = [*self.id_tags, *([self.panel] if self.panel else [])]
+            corner = next(
+                (place for place in places if not any(
+                    drawing.overlap(drawing.label_box(image.shape, tag[0], place, style), other)
+                    for other in blocked)),
+                places[0],
+            )  # fmt: skip
+            drawing.draw_label(image, tag[0], corner, drawing.SWITCH_COLOR, style, self.panel)
+
+    def _id_tag(self, image: np.ndarray, row: int, style: drawing.TextStyle) -> None:
+        track_id = int(self.tracks.id[row])
+        box = self.tracks.xyxy[row] * self.factor
+        drawing.draw_label(image, str(track_id), (box[0], box[1]), drawing.id_color(track_id),
+                           style, self.panel)  # fmt: skip
 
     def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> None:
         assert self.comparison is not None
