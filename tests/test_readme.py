@@ -76,8 +76,8 @@ def run_line(line: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_readme_commands_are_found() -> None:
     text = (REPO / "README.md").read_text()
     commands = readme_commands(text)
-    batch = "mot-cli batch ../shared/datasets/MOT15-train --det-txt det/det.txt --no-reid"
-    assert batch in commands and "mot-cli track" not in commands
+    assert any(c.startswith("mot-cli batch ../shared/datasets/MOT15-train/") for c in commands)
+    assert "mot-cli track" not in commands  # a command named in prose is no example
     assert any(c.startswith("mot-cli summary runs/PETS09-S2L1 --gt ") for c in commands)
 
 
