@@ -79,3 +79,27 @@ def test_unknown_option_suggests_only_close_matches() -> None:
     result = runner.invoke(app, ["track", "video.mp4", "--detecter", "yolo11n"])
     assert "(Possible options: --detector)" in result.output
     assert close_options("--reid-modle", ["--reid-model", "--reid", "--force"]) == ["--reid-model"]
+
+
+def test_batch_takes_the_config_file_for_every_video(tmp_path: Path) -> None:
+    from tests.conftest import write_video
+
+    (tmp_path / "dets").mkdir()
+    videos = []
+    for name in ("a", "b"):
+        videos.append(write_video(tmp_path / f"{name}.avi", 12))
+        (tmp_path / "dets" / f"{name}.txt").write_text("".join(
+            f"{i + 1},-1,{5 + 4 * i},30,20,50,{40 + i % 3},-1,-1,-1\n" for i in range(12)))
+    config = tmp_path / "tracker.yaml"
+    config.write_text("min_hits: 1\nmax_age: 5\n")
+    result = runner.invoke(app, [
+        "batch", *map(str, videos), "--det-txt", str(tmp_path / "dets" / "{name}.txt"),
+        "--no-reid", "--no-cmc", "--cache-dir", str(tmp_path / "runs"), "--config", str(config),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(config.read_bytes()).hexdigest()
+    for name in ("a", "b"):
+        manifest = json.loads((tmp_path / "runs" / name / "manifest.json").read_text())
+        entry = manifest["stages"]["tracks"]
+        assert entry["config"]["min_hits"] == 1 and entry["config"]["max_age"] == 5
+        assert entry["config_file"]["sha256"] == digest

@@ -139,6 +139,7 @@ def batch_command(
             frames,
             options.force,
             options.allow_missing_images,
+            options.config,
         )
         for item in found.items
     ]
