@@ -84,6 +84,10 @@ def test_summary_plot_labels_gt_with_ids_and_shows_false_positives(tmp_path: Pat
         assert len(boxes) >= 3
         for a, b in itertools.combinations(boxes, 2):
             assert not a.overlaps(b), (ax.get_title(), a, b)  # labels never overlap
+    written = [text.get_window_extent(renderer) for text in stages.texts]
+    assert len(written) == len(summary.stages)
+    for a, b in itertools.combinations(written, 2):
+        assert not a.overlaps(b), (a, b)  # nor do the times written beside the bars
 
 
 def test_eval_plot_is_in_percent(tmp_path: Path) -> None:
