@@ -7,6 +7,7 @@ import os
 import typer
 
 from mot_cli import __version__
+from mot_cli.commands._common import MotCommand
 from mot_cli.commands.batch import batch_command
 from mot_cli.commands.depth import depth_command
 from mot_cli.commands.detect import detect_command
@@ -27,18 +28,19 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
-app.command("detect")(detect_command)
-app.command("segment")(segment_command)
-app.command("depth")(depth_command)
-app.command("embed")(embed_command)
-app.command("track")(track_command)
-app.command("batch")(batch_command)
-app.command("models")(models_command)
-app.command("eval")(eval_command)
-app.command("render")(render_command)
-app.command("summary")(summary_command)
-app.command("train-encoder")(train_encoder_command)
+app.command("detect", cls=MotCommand)(detect_command)
+app.command("segment", cls=MotCommand)(segment_command)
+app.command("depth", cls=MotCommand)(depth_command)
+app.command("embed", cls=MotCommand)(embed_command)
+app.command("track", cls=MotCommand)(track_command)
+app.command("batch", cls=MotCommand)(batch_command)
+app.command("models", cls=MotCommand)(models_command)
+app.command("eval", cls=MotCommand)(eval_command)
+app.command("render", cls=MotCommand)(render_command)
+app.command("summary", cls=MotCommand)(summary_command)
+app.command("train-encoder", cls=MotCommand)(train_encoder_command)
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,7 @@ stages that are due together share one decode pass of the video (stages/_framewi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,8 @@ class Run:
     first: int
     last: int
     release: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    opened: float | None = field(default=None, compare=False)
+    """When `open_run` began (Unix seconds): opening the source is the first stage's work."""
 
     @property
     def frames(self) -> tuple[int, int]:
@@ -113,6 +116,7 @@ def open_run(
     `force` lets this source take over a run folder holding another source's results, and
     rebuilds a corrupt manifest.
     """
+    opened = time.time()
     if name is not None:
         check_run_name(name)
     source = open_source(source_path, allow_missing=allow_missing_images)
@@ -131,7 +135,7 @@ def open_run(
         raise
     if at_command_end(release):
         release = None
-    return Run(source, run_dir, name, first, last, release)
+    return Run(source, run_dir, name, first, last, release, opened)
 
 
 # ------------------------------------------------------------------------------ stage graph
@@ -310,6 +314,8 @@ class _Graph:
     ran: list[str] = field(default_factory=list)
     lanes: list[Lane] = field(default_factory=list)
     views: dict[str, dict[int, Any]] = field(default_factory=dict)
+    began: dict[str, float] = field(default_factory=dict)  # when each stage due began
+    recorded: bool = False  # a stage's window recorded yet
 
     @property
     def run_dir(self) -> RunDir:
@@ -346,6 +352,7 @@ class _Graph:
             {r: view for r, view in views.items() if view is not None},
             self.forced(stage.name),
         )  # fmt: skip
+        self.began[stage.name] = time.time()  # before planning: a model may load there
         try:
             job = stage.plan(inputs, config)
         except ModelNotFoundError as exc:
@@ -365,8 +372,10 @@ class _Graph:
         else:
             if self.waiting & set(reads):
                 self.flush()
+                self.began[stage.name] = time.time()  # its own time starts after the pass
             job.run()
             self.ran.append(stage.name)
+            self._record_wall(stage.name)
 
     def forced(self, name: str) -> bool:
         """Whether `force` asks to recompute this stage (all, or those it names)."""
@@ -377,7 +386,25 @@ class _Graph:
         if self.lanes:
             run_pass(self.run_dir, self.run.source, self.lanes)
             self.ran.extend(lane.job.stage for lane in self.lanes)
+            for lane in self.lanes:
+                self._record_wall(lane.job.stage)
             self.lanes = []
+
+    def _record_wall(self, name: str) -> None:
+        """Add `wall`, [start, end] in Unix seconds, to the entry of a stage that just ran.
+
+        A stage's own `seconds` leave out the decode it shares and overlap the other stages
+        of its pass; the union of these windows is the run's wall time (`summary`). The first
+        window starts when the run was opened: reading the source is work done for it.
+        """
+        entry = self.run_dir.entry(name)
+        began = self.began.pop(name, None)
+        if entry is not None and began is not None:
+            if not self.recorded and self.run.opened is not None:
+                began = min(began, self.run.opened)
+            self.recorded = True
+            wall = [round(began, 3), round(time.time(), 3)]
+            self.run_dir.record(name, {**entry, "wall": wall})
 
     def _wait(self, stage: Stage, job: FramewiseJob, reads: list[str]) -> None:
         publish = None

@@ -1,7 +1,14 @@
-"""Rich progress bars on stderr for long stages, shared so every stage looks the same."""
+"""Rich progress bars on stderr for long stages, shared so every stage looks the same.
+
+Also where every message goes. Progress and notes go to stderr and results to stdout
+(`results_console`), so `$(mot-cli …)` and pipes get the results alone. Neither console wraps
+lines: a wrapped path cannot be copied, and a log file is not a terminal of 80 columns.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,7 +25,16 @@ from rich.progress import (
 )
 from rich.text import Text
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
+
+_UNWRAPPED_WIDTH = 10_000  # a table's width when it goes to a file or a pipe: never folded
+
+
+def results_console() -> Console:
+    """A console on stdout for results (the tracks' path, tables); lines are never wrapped,
+    and off a terminal (unless $COLUMNS says a width) tables are not folded to 80 columns."""
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(soft_wrap=True, highlight=False, width=_UNWRAPPED_WIDTH if wide else None)
 
 _bars = {"shown": True}
 

@@ -401,7 +401,8 @@ def test_output_that_is_the_runs_own_text_file_just_works(scene: dict[str, Path]
     before = text.read_bytes()
     result = track(scene["runs"], scene["video"], scene["det"], "--set", "min_hits=1", "-o", text)
     assert result.exit_code == 0, result.output
-    assert text.read_bytes() == before and "copied" not in result.stderr
+    assert text.read_bytes() == before and "tracks:" in result.stdout
+    assert "copied" not in result.stdout
 
 
 # --------------------------------------------------------------------------------- 4. frames
@@ -507,8 +508,8 @@ def test_truncated_video_summary_gives_the_frames_processed(tmp_path: Path) -> N
     result = invoke("track", cut, *PUBLIC, "--batch", "8", "--cache-dir", tmp_path / "runs")
     assert result.exit_code == 0, result.output
     assert f"ended at frame {decodable}" in result.stderr
-    assert f"in frames 1-{decodable} " in result.stderr.replace("\n", " ")
-    assert "1-50" not in result.stderr
+    assert f"in frames 1-{decodable} " in result.stdout
+    assert "1-50" not in result.stdout + result.stderr
 
 
 # ----------------------------------------------------------- 5. kill -9 at each stage and write

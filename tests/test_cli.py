@@ -56,7 +56,7 @@ def test_track_public_detections_writes_valid_mot(
     rows = read_mot(text, kind="tracker", seq_length=20)
     assert len(rows.frame) == 20 and set(rows.id) == {1}
     assert (tmp_path / "runs" / "walk" / "tracks.parquet").exists()
-    assert "tracks:" in result.stderr and str(text) in result.stderr.replace("\n", "")
+    assert f"→ {text}" in result.stdout and "tracks:" not in result.stderr
 
 
 def test_track_yolo_video_and_replay_without_detecting_again(tmp_path: Path) -> None:

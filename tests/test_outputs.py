@@ -130,7 +130,7 @@ def test_render_scaled_range(rendered: tuple[Path, Path], tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     frames = read_frames(out)
     assert len(frames) == 10 and frames[0].shape == (HEIGHT // 2, WIDTH // 2, 3)
-    assert "10 frames, 384x288" in result.stderr
+    assert "10 frames, 384x288" in result.stdout
 
 
 def test_render_marks_errors_as_clear_counts_them(

@@ -58,6 +58,7 @@ class VideoJob:
     frames: FrameRange = field(default_factory=FrameRange)
     force: bool = False
     allow_missing_images: bool = False
+    settings_file: Path | None = None  # --config: recorded beside the tracks in the manifest
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,11 @@ def lost(job: VideoJob, exc: BaseException, worker: str) -> VideoResult:
 def _tracked(job: VideoJob, run: Run, ran: tuple[str, ...], keys: dict[str, str]) -> VideoResult:
     """The result of a run whose tracks are finished, from their manifest entry."""
     entry = run.run_dir.entry(TRACKS_STAGE) or {}
+    if job.settings_file is not None:  # which file gave the settings, as `track` records it
+        from mot_cli.tracking.settings_file import read_settings_file
+
+        entry = {**entry, "config_file": read_settings_file(job.settings_file).describe()}
+        run.run_dir.record(TRACKS_STAGE, entry)
     first, last = entry["frames"]
     return VideoResult(
         job.source,

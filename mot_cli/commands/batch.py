@@ -85,15 +85,21 @@ def batch_command(
 
     Examples:
 
+    \b
       mot-cli batch videos/ --cache-dir runs
 
+    \b
       mot-cli batch 'clips/**/*.mp4' more.txt --workers 4 --no-cmc
 
-      mot-cli batch ../shared/datasets/MOT15-train --det-txt det/det.txt --no-reid
+    \b
+      mot-cli batch MOT15/train --det-txt det/det.txt --no-reid
 
+    \b
       mot-cli batch videos/ --ray --device cuda --gpus-per-task 1
 
-      mot-cli batch videos.txt --ray-address ray://head:10001 --cache-dir /shared/runs
+    \b
+      mot-cli batch videos.txt --ray-address ray://head:10001 \\
+          --cache-dir /mnt/runs
     """
     import time
     from contextlib import ExitStack
@@ -135,6 +141,7 @@ def batch_command(
             frames,
             options.force,
             options.allow_missing_images,
+            options.config,
         )
         for item in found.items
     ]
@@ -225,10 +232,10 @@ def _report(result: VideoResult) -> None:
 def _print_summary(results: list[VideoResult], seconds: float) -> None:
     """The table of every video on stdout, and the totals."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     from mot_cli.batch import FAILED, OK, UP_TO_DATE
+    from mot_cli.progress import results_console
 
     styles = {OK: "green", UP_TO_DATE: "dim", FAILED: "bold red"}
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
@@ -249,7 +256,7 @@ def _print_summary(results: list[VideoResult], seconds: float) -> None:
         )
     counts = {status: sum(r.status == status for r in results) for status in styles}
     rate = 60 * len(results) / seconds if seconds > 0 else 0.0
-    out = Console()
+    out = results_console()
     out.print(table)
     out.print(
         f"{len(results)} videos: {counts[OK]} tracked, {counts[UP_TO_DATE]} up to date, "

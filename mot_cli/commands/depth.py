@@ -68,12 +68,17 @@ def depth_command(
 
     Examples:
 
+    \b
       mot-cli depth video.mp4
 
+    \b
       mot-cli depth video.mp4 --backend depth-anything --device cuda --batch 16
 
-      mot-cli depth video.mp4 --backend depth-pro --model apple/DepthPro-hf --device cuda
+    \b
+      mot-cli depth video.mp4 --backend depth-pro --model apple/DepthPro-hf \\
+          --device cuda
 
+    \b
       mot-cli depth video.mp4 --backend pseudo
     """
     from mot_cli.commands._upstream import open_upstream

@@ -68,14 +68,20 @@ def detect_command(
 
     Examples:
 
+    \b
       mot-cli detect video.mp4
 
-      mot-cli detect video.mp4 --detector yolo11n_int8_openvino_model --conf 0.25 --end 300
+    \b
+      mot-cli detect video.mp4 --detector yolo11n_int8_openvino_model \\
+          --conf 0.25 --end 300
 
-      mot-cli detect ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
+    \b
+      mot-cli detect MOT15/train/TUD-Campus --det-txt det/det.txt
 
+    \b
       mot-cli detect crowd_1080p.mp4 --slice auto
 
+    \b
       mot-cli detect crowd_1080p.mp4 --slice 960x540 --slice-overlap 0.25
     """
     from mot_cli.pipeline import open_run, produce

@@ -29,7 +29,10 @@ def embed_command(
     ] = "osnet_x0_25",
     device: opt.Device = "cpu",
     reid_backend: opt.ReidBackend = "auto",
-    batch: opt.Batch = 8,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, help="Frames whose crops go to the re-ID network in "
+                          "one call.")
+    ] = 8,
     detector: opt.UpstreamDetector = None,
     det_txt: opt.DetTxt = None,
     cache_dir: opt.CacheDir = Path("runs"),
@@ -46,11 +49,14 @@ def embed_command(
 
     Examples:
 
+    \b
       mot-cli embed video.mp4
 
-      mot-cli embed ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt
+    \b
+      mot-cli embed MOT15/train/TUD-Campus --det-txt det/det.txt
 
-      MOT_CLI_MODELS=../shared/models mot-cli embed video.mp4 --device cuda --batch 32
+    \b
+      MOT_CLI_MODELS=~/models mot-cli embed video.mp4 --device cuda --batch 32
     """
     from mot_cli.commands._upstream import open_upstream
     from mot_cli.pipeline import produce

@@ -88,18 +88,23 @@ def eval_command(
 
     Examples:
 
-      mot-cli eval ../shared/datasets/MOT15-train \\
-          ../shared/metrics-reference/MOT15-train/mixed_s0 --benchmark MOT15
+    \b
+      mot-cli eval MOT15/train my_tracker --benchmark MOT15
 
-      mot-cli eval ../shared/datasets/MOT17-train my_tracker other_tracker \\
+    \b
+      mot-cli eval MOT17/train my_tracker other_tracker \\
           --json results.json --csv results.csv --plot alpha.png
 
-      mot-cli eval ../shared/datasets/MOT15-train runs/TUD-Campus --all
+    \b
+      mot-cli eval MOT15/train runs/TUD-Campus --all
 
-      mot-cli eval ../shared/datasets/MOT15-train runs
+    \b
+      mot-cli eval MOT15/train runs
 
+    \b
       mot-cli eval gt.txt tracks.txt --seq-length 795
 
+    \b
       mot-cli eval MOTS20-train/MOTS20-09 runs/MOTS20-09
     """
     from mot_cli.metrics import EvalConfig, evaluate
@@ -133,9 +138,9 @@ def eval_command(
 def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
     """The results table on stdout: the main metrics (more when the terminal is wide), or
     every metric family with `all_metrics`. `batch` prints a split's results with it too."""
-    from rich.console import Console
+    from mot_cli.progress import results_console
 
-    out = Console()
+    out = results_console()
     if all_metrics:
         from mot_cli.metrics.clear import CLEAR_FIELDS
         from mot_cli.metrics.hota import HOTA_FIELDS

@@ -25,8 +25,10 @@ def models_command(
 
     Examples:
 
-      MOT_CLI_MODELS=../shared/models mot-cli models
+    \b
+      MOT_CLI_MODELS=~/models mot-cli models
 
+    \b
       mot-cli models --fetch
     """
     from rich.console import Console

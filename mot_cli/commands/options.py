@@ -20,6 +20,7 @@ DEFAULT_REID = "osnet_x0_25_msmt17"
 Source = Annotated[
     Path,
     typer.Argument(
+        metavar="SOURCE",
         help="Video file (mp4, avi, …), MOTChallenge sequence folder (img1/ + seqinfo.ini), or "
         "http, https or rtsp URL of a video (not a live stream).",
         show_default=False,
@@ -174,8 +175,18 @@ Settings = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        help="Override a tracker setting, e.g. --set iou_threshold=0.25 (repeatable; "
-        "an unknown name lists the valid ones).",
+        metavar="NAME=VALUE",
+        help="Override a tracker setting, e.g. --set iou_threshold=0.25 (repeatable; wins "
+        "over --config; `mot-cli track --list-settings` lists the names and defaults).",
+    ),
+]
+SettingsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE.yaml",
+        help="Tracker settings from a YAML file of `name: value` lines (the --set names); "
+        "--set wins over it, and the run's manifest records its path and sha256.",
     ),
 ]
 
@@ -205,6 +216,7 @@ class TrackOptions:
     cmc_method: CmcMethod = "sparse"
     sd: Sd = False
     sd_encoder: SdEncoder = None
+    config: SettingsFile = None
     settings: Settings = None
     start: Start = 1
     end: End = None

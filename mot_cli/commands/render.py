@@ -32,7 +32,8 @@ def render_command(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Video to write: .mp4 (mp4v), .m4v, .mov or .avi (MJPG).",
+            "--output", "-o", help="Video to write: .mp4, .m4v or .mov (H.264, which "
+            "browsers play) or .avi (Motion-JPEG).",
             show_default=False,
         ),
     ],
@@ -58,16 +59,21 @@ def render_command(
 
     Examples:
 
+    \b
       mot-cli render runs/vtest_first80 -o vtest.mp4
 
-      mot-cli render runs/MOT16-11 -o preview.mp4 --scale 0.5 --start 100 --end 300
+    \b
+      mot-cli render runs/MOT16-11 -o preview.mp4 --scale 0.5 \\
+          --start 100 --end 300
 
+    \b
       mot-cli render runs/PETS09-S2L1 -o errors.mp4 \\
-          --gt ../shared/datasets/MOT15-train/PETS09-S2L1
+          --gt MOT15/train/PETS09-S2L1
     """
     from mot_cli.guard import check_output
     from mot_cli.outputs.render import RenderConfig, render, video_codec
     from mot_cli.outputs.run import load_run
+    from mot_cli.progress import results_console
 
     config = RenderConfig(start=start, end=end, scale=scale, trail=trail, masks=masks, gt=gt)
     video_codec(output)
@@ -77,14 +83,15 @@ def render_command(
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     result = render(finished, output, config)
     note = ", masks" if result.masks else ""
-    console.print(
-        f"render: {result.frames} frames, {result.width}x{result.height}{note} → {result.path}",
-        highlight=False,
+    out = results_console()  # the results on stdout, progress and warnings on stderr
+    out.print(
+        f"render: {result.frames} frames, {result.width}x{result.height}, {result.codec}{note} "
+        f"→ {result.path}",
+        markup=False,
     )
     if result.comparison is not None:
         clear = result.comparison.result.summary()
-        console.print(
+        out.print(
             f"versus ground truth ({result.comparison.benchmark} rules): FN {clear['CLR_FN']}, "
-            f"FP {clear['CLR_FP']}, IDSW {clear['IDSW']}, MOTA {100 * clear['MOTA']:.1f}",
-            highlight=False,
+            f"FP {clear['CLR_FP']}, IDSW {clear['IDSW']}, MOTA {100 * clear['MOTA']:.1f}"
         )

@@ -70,15 +70,23 @@ def segment_command(
 
     Examples:
 
+    \b
       mot-cli segment video.mp4
 
-      mot-cli segment video.mp4 --backend sam --model sam_vit_h_4b8939 --device cuda
+    \b
+      mot-cli segment video.mp4 --backend sam --model sam_vit_h_4b8939 \\
+          --device cuda
 
-      mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --imgsz 1024
+    \b
+      mot-cli segment video.mp4 --backend ultralytics-sam \\
+          --model sam2.1_b.pt --imgsz 1024
 
-      mot-cli segment video.mp4 --backend ultralytics-sam --model sam2.1_b.pt --pair
+    \b
+      mot-cli segment video.mp4 --backend ultralytics-sam \\
+          --model sam2.1_b.pt --pair
 
-      mot-cli segment ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
+    \b
+      mot-cli segment MOT15/train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
     """
     from mot_cli.commands._upstream import open_upstream

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from mot_cli.commands._common import console, user_errors
-from mot_cli.commands.render import GroundTruth, RunFolder
+from mot_cli.commands.render import RunFolder
+
+SummaryGroundTruth = Annotated[
+    Path | None,
+    typer.Option(
+        "--gt",
+        help="MOTChallenge ground truth (gt.txt or sequence folder): add HOTA, MOTA, IDF1 and "
+        "how many people kept one id, and with --plot the ground truth's people beside the "
+        "tracker's ids, matched as the CLEAR metrics match.",
+    ),
+]
 
 
 @user_errors
@@ -19,7 +29,7 @@ def summary_command(
         typer.Option("--plot", help="Also draw a PNG: per-id timelines, people per frame, "
                      "stage timings (and the ground truth's beside them with --gt)."),
     ] = None,
-    gt: GroundTruth = None,
+    gt: SummaryGroundTruth = None,
 ) -> None:
     """Summarise a run: ids, track lengths, gaps, people per frame, stage timings.
 
@@ -30,10 +40,12 @@ def summary_command(
 
     Examples:
 
+    \b
       mot-cli summary runs/vtest_first80
 
+    \b
       mot-cli summary runs/PETS09-S2L1 --plot pets.png \\
-          --gt ../shared/datasets/MOT15-train/PETS09-S2L1
+          --gt MOT15/train/PETS09-S2L1
     """
     from rich.console import Console
 

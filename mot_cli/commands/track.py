@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
 from mot_cli.commands.detect import detect_config
 
 if TYPE_CHECKING:
@@ -16,6 +16,49 @@ if TYPE_CHECKING:
     from mot_cli.tracking import TrackerConfig
 
 DEFAULT_REID = opt.DEFAULT_REID
+
+
+def _list_settings(value: bool) -> None:
+    """`--list-settings`: one line per setting, name, default and meaning, on stdout."""
+    if not value:
+        return
+    import dataclasses
+
+    from mot_cli.tracking import TrackerConfig
+    from mot_cli.tracking.config import setting_descriptions
+
+    described = setting_descriptions()
+    rows = [
+        (f.name, _yaml_value(f.default), described.get(f.name, ""))
+        for f in dataclasses.fields(TrackerConfig)
+    ]
+    name_width = max(len(name) for name, _, _ in rows)
+    value_width = max(len(value) for _, value, _ in rows)
+    typer.echo(f"{'setting':<{name_width}}  {'default':<{value_width}}  meaning")
+    for name, value, text in rows:
+        typer.echo(f"{name:<{name_width}}  {value:<{value_width}}  {text}")
+    raise typer.Exit()
+
+
+def _yaml_value(value: object) -> str:
+    """A default as it is written in --set and in a YAML file (true, not True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+ListSettings = Annotated[
+    bool,
+    typer.Option(
+        "--list-settings",
+        is_eager=True,
+        callback=_list_settings,
+        help="Print every tracker setting (for --set and --config) with its default and "
+        "meaning, and exit.",
+    ),
+]
 
 
 @user_errors
@@ -37,6 +80,7 @@ def track_command(
     ] = None,
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
+    list_settings: ListSettings = False,
 ) -> None:
     """Track every person (or --classes) and write MOTChallenge text plus tracks.parquet.
 
@@ -46,22 +90,36 @@ def track_command(
 
     Examples:
 
+    \b
       mot-cli track video.mp4
 
-      MOT_CLI_MODELS=../shared/models mot-cli track video.mp4 --detector yolo11n --no-cmc
+    \b
+      MOT_CLI_MODELS=~/models mot-cli track video.mp4 --detector yolo11n \\
+          --no-cmc
 
-      mot-cli track ../shared/datasets/MOT15-train/TUD-Campus --det-txt det/det.txt \\
+    \b
+      mot-cli track MOT15/train/TUD-Campus --det-txt det/det.txt \\
           --set iou_threshold=0.25 -o TUD-Campus.txt
 
+    \b
+      mot-cli track video.mp4 --config tracker.yaml --set max_age=60
+
+    \b
       mot-cli track video.mp4 --sd
 
+    \b
       mot-cli track http://127.0.0.1:8000/clip.avi --classes car,person
 
+    \b
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
+
+    \b
+      mot-cli track --list-settings
     """
     from mot_cli.files import same_file, write_bytes
     from mot_cli.guard import check_outputs, check_suffix
     from mot_cli.pipeline import open_run, produce
+    from mot_cli.progress import results_console
     from mot_cli.stages import track
     from mot_cli.video import FrameRange
 
@@ -81,26 +139,38 @@ def track_command(
     if output is not None:  # after the checks that name an input: theirs is the worse news
         check_suffix(output, "--output", (".txt",), "MOTChallenge text")
     outcome = produce(run, track.STAGE, configs, force=options.force, optional=optional)
+    if options.config is not None:
+        _record_settings_file(run, options.config)
     entry = outcome.entry(track.STAGE)
     first, last = entry["frames"]  # fewer than asked when the video ended early
     text_path = run.run_dir.path / entry["mot_txt"]
     copied = output is not None and not same_file(output, text_path)
     if copied:
         write_bytes(output, text_path.read_bytes())
-    console.print(
+    out = results_console()  # where the results went: stdout, for $(…) and pipes
+    out.print(
         f"tracks: {entry['ids']} ids in frames {first}-{last} → {text_path}"
         + (f" (copied to {output})" if copied else ""),
-        highlight=False,
+        markup=False,
     )
-    console.print(
+    out.print(
         f"caches: {run.run_dir.path}/ (manifest.json, {run.run_dir.file(track.STAGE).name}, …)",
-        highlight=False,
+        markup=False,
     )
     if render_path is not None:
         from mot_cli.outputs.render import RenderConfig, render_run
 
         video = render_run(run.run_dir.path, render_path, RenderConfig(run.first, run.last))
-        console.print(f"render: {video.frames} frames → {video.path}", highlight=False)
+        out.print(f"render: {video.frames} frames, {video.codec} → {video.path}", markup=False)
+
+
+def _record_settings_file(run: Run, path: Path) -> None:
+    """The tracks' manifest entry names the settings file and the sha256 of what it held."""
+    from mot_cli.stages import track
+    from mot_cli.tracking.settings_file import read_settings_file
+
+    entry = run.run_dir.entry(track.STAGE) or {}
+    run.run_dir.record(track.STAGE, {**entry, "config_file": read_settings_file(path).describe()})
 
 
 def track_configs(
@@ -116,8 +186,13 @@ def track_configs(
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
 
+    base = TrackerConfig()
+    if options.config is not None:  # the file first, so that --set wins over it
+        from mot_cli.tracking.settings_file import read_settings_file
+
+        base = base.replace(**read_settings_file(options.config).values)
     try:
-        tracker_config = TrackerConfig().with_overrides(options.settings or [])
+        tracker_config = base.with_overrides(options.settings or [])
     except ValueError as exc:
         raise MotCliError(f"--set: {exc}") from None
     tracker_config = _with_sd_weight(options, tracker_config)
@@ -143,13 +218,18 @@ def track_configs(
 
 
 def _with_sd_weight(options: opt.TrackOptions, config: TrackerConfig) -> TrackerConfig:
-    """--sd (or --sd-encoder) turns S_sd on at `DEFAULT_W_SD` unless --set gives `w_sd`."""
+    """--sd (or --sd-encoder) turns S_sd on at `DEFAULT_W_SD` unless --set or --config gives
+    `w_sd`."""
     from mot_cli.errors import MotCliError
     from mot_cli.stages.sd_embed import DEFAULT_W_SD
 
     if not (options.sd or options.sd_encoder is not None):
         return config
     named = {item.partition("=")[0].strip() for item in options.settings or []}
+    if options.config is not None:
+        from mot_cli.tracking.settings_file import read_settings_file
+
+        named |= set(read_settings_file(options.config).values)
     if "w_sd" not in named:
         return config.replace(w_sd=DEFAULT_W_SD)
     if config.w_sd <= 0:

@@ -75,8 +75,10 @@ def train_encoder_command(
 
     Examples:
 
+    \b
       mot-cli train-encoder runs/TUD-Campus
 
+    \b
       mot-cli train-encoder runs/* -o models/sd_encoder.pt --epochs 10 --seed 1
     """
     from mot_cli.encoder.train import checkpoint_record_path, train_on_runs

@@ -15,6 +15,8 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
+
 from mot_cli.errors import MotCliError
 from mot_cli.files import write_bytes
 from mot_cli.metrics.evaluate import COMBINED, FIELDS, EvalResult
@@ -60,6 +62,15 @@ def write_csv(result: EvalResult, path: Path) -> None:
 
 def write_plot(result: EvalResult, path: Path) -> None:
     """PNG of the combined HOTA, DetA and AssA against alpha, one line per tracker."""
+    figure = alpha_figure(result)
+    path = Path(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    _write_atomically(path, buffer.getvalue())
+
+
+def alpha_figure(result: EvalResult):  # -> matplotlib.figure.Figure (imported lazily)
+    """HOTA, DetA and AssA in percent against alpha, as the table and the legend give them."""
     try:  # matplotlib is only needed here, so `eval` without --plot never pays for it
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -71,20 +82,17 @@ def write_plot(result: EvalResult, path: Path) -> None:
     axes = figure.subplots(1, len(_PLOTTED), sharey=True)
     for ax, field in zip(axes, _PLOTTED, strict=True):
         for tracker in result.trackers:
-            values = tracker.combined.curves()[field]
-            ax.plot(ALPHAS, values, marker=".", label=f"{tracker.name} ({100 * values.mean():.1f})")
+            values = 100 * np.asarray(tracker.combined.curves()[field], dtype=float)
+            ax.plot(ALPHAS, values, marker=".", label=f"{tracker.name} ({values.mean():.1f})")
         ax.set_title(field)
         ax.set_xlabel("α (IoU threshold)")
         ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower left", fontsize="small")
-    axes[0].set_ylabel("score (combined sequences)")
+    axes[0].set_ylabel("score in % (combined sequences)")
     figure.suptitle(f"{result.benchmark} rules")
-    path = Path(path)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    _write_atomically(path, buffer.getvalue())
+    return figure
 
 
 def _cell(value: float | int) -> str:

@@ -5,7 +5,6 @@ Pure functions that draw in place with OpenCV; the render loop composes them.
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,25 +19,35 @@ __all__ = [
     "draw_trail",
     "id_color",
     "id_color_rgb",
+    "label_box",
+    "overlap",
     "overlay_mask",
+    "text_block_size",
     "track_label",
 ]
 
-_GOLDEN = 0.618033988749895
 MISS_COLOR = (0, 0, 255)  # red (BGR): ground truth the tracker missed
 SWITCH_COLOR = (0, 255, 255)  # yellow: an identity switch
+
+PALETTE = (
+    "4363d8", "f58231", "3cb44b", "f032e6", "42d4f4", "9a6324",
+    "911eb4", "fabed4", "000075", "469990", "ffffff", "808000",
+)  # fmt: skip
+"""Twelve colours any two of which a viewer tells apart (CIELAB distance above 29), none close
+to the red of a miss or the yellow of an id switch (above 43): blue, orange, green, magenta,
+cyan, brown, purple, pink, navy, teal, white, olive, from Sasha Trubetskoy's list of 20
+distinct colours with the reds, yellows and near-twins left out."""
 
 
 def id_color_rgb(track_id: int) -> tuple[float, float, float]:
     """An id's colour as RGB in [0, 1]: fixed by the id alone, so it never changes.
 
-    Hues step by the golden ratio, so consecutive ids (which appear together) get far-apart
-    hues; saturation and value alternate slightly to separate ids whose hues come close.
+    Ids take the palette in turn, so any twelve consecutive ids (those that are on screen
+    together, mostly) all differ. The golden-ratio hues used before put ids 2, 7 and 15 in
+    three near greens.
     """
-    hue = (int(track_id) * _GOLDEN) % 1.0
-    saturation = 0.95 if track_id % 2 else 0.75
-    value = 1.0 if (track_id // 2) % 2 else 0.85
-    red, green, blue = colorsys.hsv_to_rgb(hue, saturation, value)
+    code = PALETTE[(int(track_id) - 1) % len(PALETTE)]
+    red, green, blue = (int(code[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return red, green, blue
 
 
@@ -108,23 +117,56 @@ def draw_label(
     corner: tuple[float, float],
     color: tuple[int, int, int],
     style: TextStyle,
+    avoid: tuple[int, int, int, int] | None = None,
 ) -> tuple[int, int, int, int]:
     """A filled tag in `color` with `text`, its top-left at `corner` (kept inside the image).
 
-    Returns the tag's (x1, y1, x2, y2). Text is black on light colours, white on dark ones.
+    A tag that would overlap `avoid` (x1, y1, x2, y2: the corner panel) moves down to just
+    below it, so the panel never hides an id. Returns the tag's (x1, y1, x2, y2). Text is
+    black on light colours, white on dark ones.
     """
     import cv2
 
-    width, height, baseline = style.size(text)
-    tag_w, tag_h = width + 2 * style.pad, height + baseline + 2 * style.pad
-    x1 = int(np.clip(round(corner[0]), 0, max(0, image.shape[1] - tag_w)))
-    y1 = int(np.clip(round(corner[1]), 0, max(0, image.shape[0] - tag_h)))
-    cv2.rectangle(image, (x1, y1), (x1 + tag_w, y1 + tag_h), color, cv2.FILLED)
+    x1, y1, x2, y2 = label_box(image.shape, text, corner, style, avoid)
+    height = style.size(text)[1]
+    cv2.rectangle(image, (x1, y1), (x2, y2), color, cv2.FILLED)
     luminance = 0.114 * color[0] + 0.587 * color[1] + 0.299 * color[2]
     ink = (0, 0, 0) if luminance > 140 else (255, 255, 255)
     cv2.putText(image, text, (x1 + style.pad, y1 + style.pad + height), cv2.FONT_HERSHEY_SIMPLEX,
                 style.scale, ink, style.thickness, cv2.LINE_AA)  # fmt: skip
+    return x1, y1, x2, y2
+
+
+def label_box(
+    shape: tuple[int, ...],
+    text: str,
+    corner: tuple[float, float],
+    style: TextStyle,
+    avoid: tuple[int, int, int, int] | None = None,
+) -> tuple[int, int, int, int]:
+    """Where `draw_label` puts a tag: (x1, y1, x2, y2) inside an image of `shape`, below
+    `avoid` when it would overlap it."""
+    width, height, baseline = style.size(text)
+    tag_w, tag_h = width + 2 * style.pad, height + baseline + 2 * style.pad
+    x1 = int(np.clip(round(corner[0]), 0, max(0, shape[1] - tag_w)))
+    y1 = int(np.clip(round(corner[1]), 0, max(0, shape[0] - tag_h)))
+    if avoid is not None and overlap((x1, y1, x1 + tag_w, y1 + tag_h), avoid):
+        y1 = min(avoid[3] + 1, max(0, shape[0] - tag_h))
     return x1, y1, x1 + tag_w, y1 + tag_h
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two (x1, y1, x2, y2) rectangles share any pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def text_block_size(lines: Sequence[str], style: TextStyle) -> tuple[int, int]:
+    """(width, height) of the panel `draw_text_block` draws for `lines` (0, 0 for none)."""
+    if not lines:
+        return 0, 0
+    sizes = [style.size(line) for line in lines]
+    line_h = max(h + b for _, h, b in sizes) + style.pad
+    return max(w for w, _, _ in sizes) + 2 * style.pad, line_h * len(lines) + style.pad
 
 
 def draw_text_block(image: np.ndarray, lines: Sequence[str], style: TextStyle) -> None:
@@ -135,8 +177,7 @@ def draw_text_block(image: np.ndarray, lines: Sequence[str], style: TextStyle) -
         return
     sizes = [style.size(line) for line in lines]
     line_h = max(h + b for _, h, b in sizes) + style.pad
-    width = max(w for w, _, _ in sizes) + 2 * style.pad
-    height = line_h * len(lines) + style.pad
+    width, height = text_block_size(lines, style)
     panel = image[:height, :width]
     panel[:] = (panel * 0.35).astype(image.dtype)
     for i, line in enumerate(lines):

@@ -5,8 +5,9 @@ short motion trails of each box's bottom centre, the mask overlay when the run h
 the frame number. With ground truth, the CLEAR metrics' own matching marks misses (red ground-
 truth boxes), false positives (dashed boxes) and identity switches (a yellow tag naming the
 id the person had before).
-The file is written with OpenCV to a temporary name beside the target (`files.atomic_path`,
-watched so that a killed render leaves nothing) and renamed into place.
+The file is H.264 through PyAV (OpenCV's writer when PyAV is missing; `video_writer`), written
+to a temporary name beside the target (`files.atomic_path`, watched so that a killed render
+leaves nothing) and renamed into place.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from mot_cli.masks import decode
 from mot_cli.outputs import drawing
 from mot_cli.outputs.run import FinishedRun, TrackRows, load_run
 from mot_cli.outputs.versus_gt import GtComparison, compare_with_gt, read_gt
+from mot_cli.outputs.video_writer import CONTAINERS, container_of, open_writer
 from mot_cli.progress import progress_bar
 
 __all__ = ["CODECS", "RenderConfig", "RenderResult", "render", "render_run", "video_codec"]
 
-CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
-_SWITCH_SECONDS = 1.5  # how long an id-switch tag stays on the new id
+CODECS = CONTAINERS
+SWITCH_TAG_SECONDS = 0.5
+"""How long an id-switch tag stays on the new id: long enough to read, short enough that the
+tags on screen are the switches of the last moment (the corner panel counts them all)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class RenderResult:
     height: int
     masks: bool
     comparison: GtComparison | None
+    codec: str = "h264"
 
 
 def render_run(run_path: Path, output: Path, config: RenderConfig) -> RenderResult:
@@ -83,10 +88,8 @@ def render_run(run_path: Path, output: Path, config: RenderConfig) -> RenderResu
 
 def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult:
     """Render a loaded run; see the module docstring."""
-    import cv2
-
     output = Path(output)
-    codec = video_codec(output)
+    video_codec(output)
     first, last = _frame_range(run, config)
     source = run.open_source()
     info = source.info
@@ -100,10 +103,7 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
 
     written = 0
     with atomic_path(output, keep_suffix=True, watchdog=True) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*codec), info.fps,
-                                 (width, height))  # fmt: skip
-        if not writer.isOpened():
-            raise MotCliError(f"{output}: OpenCV cannot write {codec} video here")
+        writer = open_writer(tmp, info.fps, (width, height), shown=output)
         try:
             with progress_bar("render", last - first + 1) as advance:
                 for number, image in source.frames(first, last):
@@ -112,18 +112,16 @@ def render(run: FinishedRun, output: Path, config: RenderConfig) -> RenderResult
                     advance(1)
                     stop_here("render:frame")  # test hook: kill -9 mid-render
         finally:
-            writer.release()
+            writer.close()
         if written == 0:
             raise MotCliError(f"{info.path}: no frames could be decoded in {first}-{last}")
-    return RenderResult(output, written, width, height, painter.masks is not None, comparison)
+    masks = painter.masks is not None
+    return RenderResult(output, written, width, height, masks, comparison, writer.codec)
 
 
 def video_codec(output: Path) -> str:
-    """The OpenCV fourcc for a file name, or a one-line error for an unsupported one."""
-    codec = CODECS.get(Path(output).suffix.lower())
-    if codec is None:
-        raise MotCliError(f"{output}: the video must end in {', '.join(CODECS)}")
-    return codec
+    """The codec a file name asks for, or a one-line error for an unsupported one."""
+    return container_of(output)
 
 
 def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
@@ -139,7 +137,7 @@ def _frame_range(run: FinishedRun, config: RenderConfig) -> tuple[int, int]:
 
 
 def _scaled(size: int, scale: float) -> int:
-    """Even sizes: MPEG-4 encoders want them."""
+    """Even sizes: H.264 in yuv420p (and MPEG-4) needs them."""
     return max(2, round(size * scale / 2) * 2)
 
 
@@ -159,7 +157,9 @@ class _Painter:
         self.comparison = comparison
         self.masks = run.masks if config.masks else None
         self.factor = np.array([factor[0], factor[1], factor[0], factor[1]], np.float32)
-        self.switch_frames = max(1, round(_SWITCH_SECONDS * fps))
+        self.switch_frames = max(1, round(SWITCH_TAG_SECONDS * fps))
+        self.panel: tuple[int, int, int, int] | None = None  # the corner panel: tags avoid it
+        self.id_tags: list[tuple[int, int, int, int]] = []  # this frame's: switch tags avoid them
         xyxy = self.tracks.xyxy * self.factor
         self.bottom = np.c_[(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]]
         self.rows_of_id = {
@@ -177,21 +177,42 @@ class _Painter:
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         style = drawing.TextStyle(size[1])
+        lines = self._panel_lines(number, rows)
+        width, height = drawing.text_block_size(lines, style)
+        self.panel = (0, 0, width, height)  # drawn last; every tag is placed outside it
         for row in rows.tolist():
             self._trail(image, row, number)
-        fn = self._misses(image, number, style) if self.comparison is not None else 0
-        fp = switches = 0
-        for row in rows.tolist():
-            is_fp, switched = self._track(image, row, number, style)
-            fp, switches = fp + is_fp, switches + switched
-        lines = [f"frame {number}", f"{len(rows)} tracks"]
         if self.comparison is not None:
-            for key, value in (("FN", fn), ("FP", fp), ("IDSW", switches)):
-                self.totals[key] += value
-            lines.append("FN {} FP {} IDSW {} (total {} / {} / {})".format(
-                fn, fp, switches, *self.totals.values()))  # fmt: skip
+            self._misses(image, number, style)
+        self.id_tags = [
+            drawing.label_box(image.shape, self._label(row),
+                              tuple(self.tracks.xyxy[row, :2] * self.factor[:2]), style,
+                              self.panel)
+            for row in rows.tolist()
+        ]  # fmt: skip
+        for row in rows.tolist():
+            self._track(image, row, number, style)
+        for row in rows.tolist():
+            self._id_tag(image, row, style)
         drawing.draw_text_block(image, lines, style)
         return image
+
+    def _panel_lines(self, number: int, rows: np.ndarray) -> list[str]:
+        """The corner panel: frame, tracks, and with ground truth this frame's errors and
+        the totals so far (the tags on screen may be switches of earlier frames)."""
+        lines = [f"frame {number}", f"{len(rows)} tracks"]
+        c = self.comparison
+        if c is None:
+            return lines
+        counts = {
+            "FN": int(np.sum((c.gt_frame == number) & (c.gt_track < 0))),
+            "FP": int(np.sum(c.false_positive[rows])),
+            "IDSW": int(np.sum(c.switched_from[rows] >= 0)),
+        }
+        for key, value in counts.items():
+            self.totals[key] += value
+        return [*lines, "this frame: FN {} FP {} IDSW {}".format(*counts.values()),
+                "so far: FN {} FP {} IDSW {}".format(*self.totals.values())]  # fmt: skip
 
     def _masks(self, number: int, image: np.ndarray, rows: np.ndarray) -> None:
         assert self.masks is not None
@@ -216,31 +237,47 @@ class _Painter:
         lo, hi = np.searchsorted(frames, [number - self.config.trail, number + 1])
         drawing.draw_trail(image, self.bottom[same[lo:hi]], drawing.id_color(track_id))
 
-    def _track(
-        self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle
-    ) -> tuple[bool, bool]:
-        """Box and id tag of one track row; returns (false positive, id switch here)."""
+    def _track(self, image: np.ndarray, row: int, number: int, style: drawing.TextStyle) -> None:
+        """Box of one track row (and its id-switch tag while it lasts); the id tags are drawn
+        after every box and switch tag (`_id_tag`), so nothing covers an id."""
         track_id = int(self.tracks.id[row])
         color = drawing.id_color(track_id)
         box = self.tracks.xyxy[row] * self.factor
         interpolated = self.tracks.det[row] < 0
         is_fp = bool(self.comparison is not None and self.comparison.false_positive[row])
         drawing.draw_box(image, box, color, 1 if interpolated else 2, dashed=is_fp)
-        label = drawing.track_label(track_id, self.tracks.class_name(row))
-        drawing.draw_label(image, label, (box[0], box[1]), color, style)
-        switched = False
         if self.comparison is not None and self.comparison.switched_from[row] >= 0:
-            switched = True
             was = int(self.comparison.switched_from[row])
-            self.tags[track_id] = (f"id switch, was {was}", number + self.switch_frames - 1)
+            text = f"id switch at {number}: was {was}"
+            self.tags[track_id] = (text, number + self.switch_frames - 1)
         tag = self.tags.get(track_id)
         if tag is not None and number <= tag[1]:
             _, height, baseline = style.size(tag[0])
-            above = box[1] - height - baseline - 2 * style.pad - 1
-            drawing.draw_label(image, tag[0], (box[0], above), drawing.SWITCH_COLOR, style)
-        return is_fp, switched
+            tag_h = height + baseline + 2 * style.pad
+            own = drawing.label_box(image.shape, self._label(row), (box[0], box[1]), style,
+                                    self.panel)  # fmt: skip
+            # above the box, else under its id tag, else under the box: the first place
+            # clear of the panel and of every id tag (which are drawn over it regardless)
+            places = [(box[0], box[1] - tag_h - 1), (box[0], own[3] + 1), (box[0], box[3] + 1)]
+            blocked = [*self.id_tags, *([self.panel] if self.panel else [])]
+            corner = next(
+                (place for place in places if not any(
+                    drawing.overlap(drawing.label_box(image.shape, tag[0], place, style), other)
+                    for other in blocked)),
+                places[0],
+            )  # fmt: skip
+            drawing.draw_label(image, tag[0], corner, drawing.SWITCH_COLOR, style, self.panel)
 
-    def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> int:
+    def _label(self, row: int) -> str:
+        return drawing.track_label(int(self.tracks.id[row]), self.tracks.class_name(row))
+
+    def _id_tag(self, image: np.ndarray, row: int, style: drawing.TextStyle) -> None:
+        track_id = int(self.tracks.id[row])
+        box = self.tracks.xyxy[row] * self.factor
+        drawing.draw_label(image, self._label(row), (box[0], box[1]), drawing.id_color(track_id),
+                           style, self.panel)  # fmt: skip
+
+    def _misses(self, image: np.ndarray, number: int, style: drawing.TextStyle) -> None:
         assert self.comparison is not None
         c = self.comparison
         missed = np.flatnonzero((c.gt_frame == number) & (c.gt_track < 0))
@@ -249,5 +286,4 @@ class _Painter:
             drawing.draw_box(image, box, drawing.MISS_COLOR, 2)
             _, height, baseline = style.size("FN")
             corner = (box[0], box[3] - height - baseline - 2 * style.pad)
-            drawing.draw_label(image, "FN", corner, drawing.MISS_COLOR, style)
-        return len(missed)
+            drawing.draw_label(image, "FN", corner, drawing.MISS_COLOR, style, self.panel)

@@ -15,7 +15,10 @@ from mot_cli.formats.mot import MotRows
 from mot_cli.outputs.run import FinishedRun
 from mot_cli.outputs.versus_gt import GtComparison, compare_with_gt
 
-__all__ = ["IdTimeline", "RunSummary", "runs_of", "summarize", "summary_lines"]
+__all__ = [
+    "IdTimeline", "RunSummary", "runs_of", "stage_windows", "summarize", "summary_lines",
+    "wall_seconds",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,38 @@ class RunSummary:
     @property
     def interpolated(self) -> int:
         return sum(len(t.interpolated) for t in self.timelines)
+
+    @property
+    def wall(self) -> float | None:
+        """Wall time the stages took, overlaps counted once (None: no stage recorded it)."""
+        return wall_seconds(stage_windows(self.stages))
+
+
+def stage_windows(stages: dict[str, dict]) -> dict[str, tuple[float, float]]:
+    """Each stage's [start, end] in Unix seconds, as the pipeline recorded it (`wall`)."""
+    windows = {}
+    for stage, entry in stages.items():
+        wall = entry.get("wall") if isinstance(entry, dict) else None
+        if isinstance(wall, list) and len(wall) == 2 and all(
+            isinstance(v, int | float) for v in wall
+        ) and wall[1] >= wall[0]:
+            windows[stage] = (float(wall[0]), float(wall[1]))
+    return windows
+
+
+def wall_seconds(windows: dict[str, tuple[float, float]]) -> float | None:
+    """The length of the union of the windows: stages that overlapped (one decode pass feeds
+    several) count once, so this is the time the run took, not the sum of the stages'."""
+    if not windows:
+        return None
+    total, end = 0.0, -np.inf
+    for start, stop in sorted(windows.values()):
+        if start > end:
+            total += stop - start
+        elif stop > end:
+            total += stop - end
+        end = max(end, stop)
+    return total
 
 
 def runs_of(frames: np.ndarray) -> list[tuple[int, int]]:
@@ -138,6 +173,9 @@ def summary_lines(summary: RunSummary) -> list[str]:
     timed = [(stage, entry) for stage, entry in summary.stages.items() if "seconds" in entry]
     if timed:
         lines.append("stage time: " + ", ".join(_stage_time(s, e) for s, e in timed))
+    if summary.wall is not None:
+        lines.append(f"wall time: {summary.wall:.2f} s (stages that ran together, sharing a "
+                     "decode pass, counted once)")  # fmt: skip
     if summary.comparison is not None:
         lines += _gt_lines(summary)
     return lines

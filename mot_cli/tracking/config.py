@@ -316,3 +316,36 @@ def _check_field(name: str, value: Any) -> None:
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value!r}")
+
+
+def setting_descriptions() -> dict[str, str]:
+    """Each setting's first sentence from `TrackerConfig`'s docstring, by name.
+
+    The docstring is the one place a setting's meaning is written, so `track --list-settings`
+    reads it from there instead of keeping a second copy that could drift.
+    """
+    doc = TrackerConfig.__doc__ or ""
+    attributes = doc.partition("Attributes:")[2]
+    texts: dict[str, list[str]] = {}
+    current = None
+    for line in attributes.splitlines():
+        stripped = line.strip()
+        name, sep, rest = stripped.partition(":")
+        if sep and name in _FIELD_TYPES and line.startswith(" " * 8) and not line.startswith(
+            " " * 12
+        ):
+            current = name
+            texts[current] = [rest.strip()]
+        elif current is not None and stripped:
+            texts[current].append(stripped)
+    return {name: _first_sentence(" ".join(words)) for name, words in texts.items()}
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop outside parentheses ("(ref: Zhang et al. 2022)" stays whole)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "." and depth == 0 and (index + 1 == len(text) or text[index + 1] == " "):
+            return text[: index + 1]
+    return text
