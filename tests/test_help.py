@@ -53,7 +53,7 @@ def test_help_texts_say_what_each_option_does() -> None:
     batch = " ".join(help_text("batch").split())
     assert "pip install 'mot- cli[ray]'" in batch or "pip install 'mot-cli[ray]'" in batch
     embed = " ".join(help_text("embed").split())
-    batch_help = embed.partition("Options:")[2].partition("--batch")[2][:120]
+    batch_help = embed.partition("Options:")[2].partition("--batch")[2].partition(" --")[0]
     assert "re-ID network" in batch_help and "detector" not in batch_help
     summary = " ".join(help_text("summary").split())
     gt_help = summary.partition("Options:")[2].partition("--gt")[2]
