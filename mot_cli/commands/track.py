@@ -51,6 +51,9 @@ def track_command(
       mot-cli track video.mp4 --sd
 
       mot-cli track video.mp4 --sd-encoder models/sd_encoder.pt --set w_sd=1.0
+
+      mot-cli track ../shared/datasets/videos/KITTI-17.mp4 \\
+          --masks-txt ../shared/datasets/MOTS-train/KITTI-17/gt/gt.txt --set w_iom=0.5
     """
     from mot_cli.files import check_output, same_file, write_bytes
     from mot_cli.pipeline import open_run, produce
@@ -59,12 +62,13 @@ def track_command(
 
     configs, optional = track_configs(options, source)
     det_txt = det_txt_for(options.det_txt, source)
+    masks_txt = det_txt_for(options.masks_txt, source)
     if render_path is not None:
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
     if output is not None:
-        check_output(output, "--output", inputs=[source, det_txt])
+        check_output(output, "--output", inputs=[source, det_txt, masks_txt])
     run = open_run(
         source, cache_dir, name, FrameRange(options.start, options.end),
         force=options.force, allow_missing_images=options.allow_missing_images,
@@ -103,7 +107,7 @@ def track_configs(
     re-ID weights only turn appearance off. `batch` builds each video's configs here too.
     """
     from mot_cli.errors import MotCliError
-    from mot_cli.stages import camera_motion, detect, embed, track
+    from mot_cli.stages import camera_motion, detect, embed, segment, track
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
 
@@ -129,6 +133,10 @@ def track_configs(
     if options.cmc:
         configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=options.cmc_method)
     configs |= _mask_and_depth_configs(options, tracker_config)
+    if options.masks_txt is not None:  # imported masks: used by the mask cues and MOTS output
+        configs[segment.STAGE] = segment.SegmentConfig(
+            masks_txt=det_txt_for(options.masks_txt, source), masks_frames=options.masks_frames
+        )
     optional = {} if options.reid_model is not None else {embed.STAGE: "appearance"}
     return configs, optional
 
