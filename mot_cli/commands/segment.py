@@ -67,7 +67,8 @@ def segment_command(
 ) -> None:
     """Segment every cached detection into RUN/masks.parquet (COCO RLE, one mask per box).
 
-    Each mask is clipped to its frame and its detection's box. Without a detections cache
+    Each mask is clipped to its frame and its detection's box (imported masks, --masks-txt,
+    only to the frame). Without a detections cache
     the detect stage runs first. Resumes like `detect`; a changed option recomputes.
 
     Examples:
