@@ -150,8 +150,8 @@ def cue_oracle(runs: Path, seqs: list[str]) -> dict:
                     tracker.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(folder / f"{seq}.txt", tracker)
                     out = runs / "cue-eval" / "out.json"
-                    mot_cli("eval", split, tracker.parent.parent, "--seq", gt_name,
-                            "--benchmark", rules, "--json", out)  # fmt: skip
+                    mot_cli("eval", split / gt_name, tracker.parent.parent, "--benchmark",
+                            rules, "--json", out)  # fmt: skip
                     summary = json.loads(out.read_text())["cue-eval"][gt_name]
                     row = {k: summary[k] for k in ("HOTA", "AssA", "IDF1", "IDSW")}
                     table.setdefault(seq, {}).setdefault(source, {}).setdefault(reid, {})[

@@ -152,3 +152,16 @@ def test_kitti_17_ground_truth_masks_segment_track_eval(tmp_path: Path) -> None:
     # ground-truth masks: every mask a tracker outputs is a true one, at IoU 1
     assert scores["CLR_FP"] == 0 and scores["MOTP"] == pytest.approx(1.0)
     assert scores["CLR_TP"] > 300 and scores["sMOTA"] == pytest.approx(scores["MOTA"])
+
+
+def test_batch_imports_each_videos_masks(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    write_masks(tmp_path / "walk.mots", range(1, 21), base=0)
+    result = invoke("batch", small_video, "--det-txt", small_det_txt, "--no-reid", "--no-cmc",
+                    "--masks-txt", tmp_path / "{name}.mots", "--cache-dir", tmp_path / "runs")
+    assert result.exit_code == 0, result.output
+    entry = json.loads((tmp_path / "runs/walk/manifest.json").read_text())["stages"]["masks"]
+    assert entry["import"]["path"] == str(tmp_path / "walk.mots")
+    assert entry["import"]["frame_base"] == 0 and entry["import"]["matched"] == 20
+    assert len(read_mots(tmp_path / "runs/walk/walk.mots.txt")) > 0
