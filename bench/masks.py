@@ -21,8 +21,9 @@ The tracks are the same for every backend (the default tracker reads no masks): 
 figures differ by the masks alone. Backends whose weights are not here (SAM family) are left
 out; the run folders are kept under --runs, so a second run only re-scores.
 
-`--cues` adds the mask-cue oracle: the mask IoM cue (`w_iom`) and mask-based occlusion
-(`mask_occlusion`) replayed with ground-truth masks (imported), YOLO11n-seg masks and box
+`--cues` adds the mask-cue oracle: the mask IoM cue (`w_iom`), mask-based occlusion
+(`mask_occlusion`) and the depth×mask cue `S_sd` (`track --sd`, its encoder trained on each
+mask source's own caches) replayed with ground-truth masks (imported), YOLO11n-seg masks and box
 masks, with and without appearance, scored on boxes against the sequence's box ground truth
 (MOT15 rules for KITTI-17, MOT16 for MOTS20-11 = MOT16-11), every grid value shown; with both
 sequences, the left-out row picks each sequence's value on the other one. If ground-truth masks
@@ -57,6 +58,7 @@ CUE_GRID = (
     + [(f"w_iom={w}", ["--set", f"w_iom={w}"]) for w in (0.25, 0.5, 1.0)]
     + [(f"occl={t}", ["--set", "mask_occlusion=true", "--set", f"mask_occlusion_threshold={t}"])
        for t in (0.15, 0.3, 0.45)]
+    + [("S_sd", ["--sd"]), ("S_sd w=2", ["--sd", "--set", "w_sd=2.0"])]
 )  # fmt: skip
 
 
@@ -135,8 +137,11 @@ def tracking(folder: Path, seq: str, out: Path) -> dict[str, float]:
             "IDF1": summary["IDF1"]}  # fmt: skip
 
 
-def cue_oracle(runs: Path, seqs: list[str]) -> dict:
-    """HOTA and AssA on boxes of each mask cue setting, per mask source and appearance."""
+def cue_oracle(runs: Path, seqs: list[str], rows: list[str]) -> dict:
+    """HOTA and AssA on boxes of each mask cue setting, per mask source and appearance.
+
+    `S_sd` rows run `track --sd`: depth maps (mobilePydnet) and the self-supervised encoder
+    trained on the run's own caches, i.e. on this mask source's masks."""
     table: dict = {}
     for seq in seqs:
         split, gt_name, rules = BOX_GT[seq]
@@ -144,6 +149,8 @@ def cue_oracle(runs: Path, seqs: list[str]) -> dict:
             folder = backend_run(runs, seq, source)
             for reid in ("--reid", "--no-reid"):
                 for label, extra in CUE_GRID:
+                    if label not in rows:
+                        continue
                     mot_cli("track", VIDEO[seq], "--name", seq, "--cache-dir", runs / source,
                             reid, *extra)  # fmt: skip
                     tracker = runs / "cue-eval" / "data" / f"{gt_name}.txt"
@@ -162,7 +169,8 @@ def cue_oracle(runs: Path, seqs: list[str]) -> dict:
 
 
 def print_cues(table: dict) -> None:
-    labels = [label for label, _ in CUE_GRID]
+    some = next(iter(next(iter(next(iter(table.values())).values())).values()))
+    labels = [label for label, _ in CUE_GRID if label in some]
     print(f"\n{'seq':<10} {'masks':<10} {'appear.':<8} " + " ".join(f"{x:>11}" for x in labels)
           + "   (HOTA/AssA on boxes)")  # fmt: skip
     for seq, sources in table.items():
@@ -176,7 +184,9 @@ def print_cues(table: dict) -> None:
         print("\nleft-out (each sequence's setting picked by HOTA on the other):")
         for source in CUE_MASKS:
             for reid in ("--reid", "--no-reid"):
-                for family in ("w_iom", "occl"):
+                for family in ("w_iom", "occl", "S_sd"):
+                    if not any(x.startswith(family) for x in labels):
+                        continue
                     picks = []
                     for seq, other in ((first, second), (second, first)):
                         rows = table[other][source][reid]
@@ -197,9 +207,12 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("/tmp/bench-masks"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--cues", action="store_true", help="only the mask-cue oracle table")
+    labels = [label for label, _ in CUE_GRID]
+    parser.add_argument("--cue-rows", nargs="+", default=labels, choices=labels,
+                        help="with --cues: these settings only (must include none)")
     args = parser.parse_args()
     if args.cues:
-        cues = cue_oracle(args.runs, args.seq)
+        cues = cue_oracle(args.runs, args.seq, args.cue_rows)
         print_cues(cues)
         if args.json:
             args.json.write_text(json.dumps(cues, indent=1) + "\n")
