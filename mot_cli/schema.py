@@ -18,7 +18,8 @@ masks.parquet        frame int32, det int32 (rows align with detections.parquet)
                      `counts`, as pycocotools writes it), area int32 (pixels), x1, y1, x2, y2
                      float32 (the mask's own bounding box; zeros when empty), quality float32
                      (the model's own mask score; NaN when it gives none). Each mask lies
-                     inside its frame and its detection's box; by default masks are disjoint
+                     inside its frame and its detection's box (an imported one, segment
+                     --masks-txt, inside its frame only); by default masks are disjoint
 mask_pairs.parquet   (segment --pair, SAM 2 only) the masks.parquet columns, then next_rle,
                      next_area int32, next_x1..next_y2 float32, next_quality float32: the same
                      object carried by SAM 2's memory into frame+1 (clipped to the frame only:

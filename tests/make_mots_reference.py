@@ -13,6 +13,11 @@ evaluation (HOTA, CLEAR, Identity) on them and stores every summary number in
 `tests/data/mots/trackeval.json` (fractions, integer counts), which
 tests/test_metrics_mots.py compares with `mot-cli eval`. TrackEval is never a dependency of
 mot-cli; without that Python the JSON already in the repository is kept.
+
+    PYTHONPATH=. python tests/make_mots_reference.py --real runs/KITTI-17/KITTI-17.mots.txt
+
+keeps instead one real run's MOTS text on KITTI-17 (tests/data/mots/real/trackers/) with
+TrackEval's numbers for it against ../shared/datasets/MOTS-train (real/trackeval.json).
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ SPLIT = "MOTS20-train"
 HEIGHT, WIDTH = 96, 128
 CAR_CLASS = 1
 DEFAULT_TRACKEVAL = Path("/tmp/trackeval-venv/bin/python")
+REAL = DATA / "real"
+REAL_GT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "MOTS-train"
+REAL_SEQ = "KITTI-17"
+REAL_TRACKER = "yolo11n-seg-default"
 
 # Each person: (id, first frame, last frame, x at first frame, x step, centre y, half width,
 # half height). Later entries are painted over earlier ones (nearer the camera).
@@ -241,11 +250,11 @@ import json, sys
 import numpy as np
 import trackeval
 
-root, out = sys.argv[1], sys.argv[2]
-trackers = sys.argv[3].split(",")
+gt_folder, trackers_folder, seqmap, out = sys.argv[1:5]
+trackers = sys.argv[5].split(",")
 dataset = trackeval.datasets.MOTSChallenge({
-    "GT_FOLDER": root + "/MOTS20-train", "TRACKERS_FOLDER": root + "/trackers",
-    "SEQMAP_FILE": root + "/seqmaps/MOTS20-train.txt", "SKIP_SPLIT_FOL": True,
+    "GT_FOLDER": gt_folder, "TRACKERS_FOLDER": trackers_folder,
+    "SEQMAP_FILE": seqmap, "SKIP_SPLIT_FOL": True,
     "TRACKERS_TO_EVAL": trackers, "OUTPUT_FOLDER": out, "PRINT_CONFIG": False,
 })
 evaluator = trackeval.Evaluator({
@@ -273,10 +282,13 @@ print(json.dumps(table))
 """
 
 
-def run_trackeval(python: Path, root: Path) -> dict:
+def run_trackeval(
+    python: Path, gt_folder: Path, trackers_folder: Path, seqmap: Path, trackers: list[str]
+) -> dict:
     with tempfile.TemporaryDirectory() as out:
         result = subprocess.run(
-            [str(python), "-c", _RUN_TRACKEVAL, str(root), out, ",".join(TRACKERS)],
+            [str(python), "-c", _RUN_TRACKEVAL, str(gt_folder), str(trackers_folder),
+             str(seqmap), out, ",".join(trackers)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     table = json.loads(result.stdout.strip().splitlines()[-1])
@@ -285,10 +297,29 @@ def run_trackeval(python: Path, root: Path) -> dict:
             for tracker, sequences in table.items()}  # fmt: skip
 
 
+def real_reference(python: Path, tracker_txt: Path) -> None:
+    """A real run's MOTS text on KITTI-17 (`--real`) and TrackEval's numbers for it, against
+    the KITTI MOTS ground truth in ../shared/datasets/MOTS-train (read in place)."""
+    gt_folder = REAL_GT
+    data = REAL / "trackers" / REAL_TRACKER / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tracker_txt, data / f"{REAL_SEQ}.txt")
+    with tempfile.TemporaryDirectory() as folder:
+        seqmap = Path(folder) / "seqmap.txt"
+        seqmap.write_text(f"name\n{REAL_SEQ}\n")
+        table = run_trackeval(python, gt_folder, REAL / "trackers", seqmap, [REAL_TRACKER])
+    (REAL / "trackeval.json").write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {REAL / 'trackeval.json'} ({REAL_TRACKER} on {REAL_SEQ})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trackeval-python", type=Path, default=DEFAULT_TRACKEVAL)
+    parser.add_argument("--real", type=Path, help="Instead: a tracker's KITTI-17 MOTS text "
+                        "(a real run) to keep with TrackEval's numbers under tests/data/mots/real")
     args = parser.parse_args()
+    if args.real is not None:
+        return real_reference(args.trackeval_python, args.real)
     if DATA.exists():
         for child in (DATA / SPLIT, DATA / "trackers", DATA / "seqmaps"):
             shutil.rmtree(child, ignore_errors=True)
@@ -297,7 +328,8 @@ def main() -> None:
     if not args.trackeval_python.exists():
         print(f"{args.trackeval_python} not found: kept {DATA / 'trackeval.json'} as it was")
         return
-    table = run_trackeval(args.trackeval_python, DATA)
+    table = run_trackeval(args.trackeval_python, DATA / SPLIT, DATA / "trackers",
+                          DATA / "seqmaps" / f"{SPLIT}.txt", list(TRACKERS))  # fmt: skip
     (DATA / "trackeval.json").write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {DATA / 'trackeval.json'} ({', '.join(table)})")
 

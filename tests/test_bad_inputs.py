@@ -959,3 +959,69 @@ def test_utf16_tracker_file_is_named_at_line_1(scene: dict[str, Path], encoding:
     result = invoke("eval", scene["run"] / "walk.txt", tracker, "--seq-length", 20)
     assert_one_line_error(result, f"{tracker}:1: ", "UTF-")
     assert snapshot(scene["root"]) == before
+
+
+# ------------------------------------------------------ imported masks (--masks-txt, MOTS)
+
+
+def _mots_line(frame: int, ident: int = 2001, size: tuple[int, int] = (120, 160)) -> str:
+    from mot_cli.masks import encode
+
+    mask = np.zeros(size, bool)
+    x = 5 + 4 * (frame - 1)
+    mask[33:78, x + 2 : x + 18] = True
+    return f"{frame} {ident} 2 {size[0]} {size[1]} {encode(mask)}"
+
+
+@pytest.mark.parametrize(
+    ("lines", "extra", "expect"),
+    [
+        ([_mots_line(1), "2 2001 2 120 160"], (), "masks.txt:2: expected 6 space-separated"),
+        ([_mots_line(1), "2 x 2 120 160 abc"], (), "masks.txt:2: column 2 (id) is not an integer"),
+        ([_mots_line(1), _mots_line(2).rsplit(" ", 1)[0] + " not~rle"], (),
+         "masks.txt:2: column 6 (rle) is not a COCO compressed RLE string"),
+        ([_mots_line(1), _mots_line(2, size=(100, 160))], (),
+         "masks.txt:2: mask size 100x160 (height x width) differs from the video's 120x160"),
+        ([_mots_line(1), _mots_line(21)], (), "masks.txt:2: frame 21 is beyond the sequence"),
+        ([_mots_line(1), _mots_line(20)], ("--masks-frames", "0"),
+         "masks.txt:2: frame 20 is beyond the sequence length 20 (counted from 0"),
+        ([_mots_line(1), _mots_line(1)], (), "masks.txt:2: id 2001 appears twice in frame 1"),
+        ([_mots_line(1), _mots_line(1, 2002)], (), "masks.txt:2: mask of id 2002 overlaps"),
+        ([_mots_line(1)], ("--masks-frames", "2"), "--masks-frames must be one of auto, 0, 1"),
+        ([_mots_line(1)], ("--model", "yolo11n-seg"), "--masks-txt imports masks: it takes no"),
+    ],
+)
+def test_bad_masks_txt_is_one_line_naming_file_and_line(
+    tmp_path: Path, small_video: Path, small_det_txt: Path, lines, extra, expect
+) -> None:
+    masks = tmp_path / "masks.txt"
+    masks.write_text("\n".join(lines) + "\n")
+    runs = tmp_path / "runs"
+    result = invoke("segment", small_video, "--det-txt", small_det_txt, "--masks-txt", masks,
+                    "--cache-dir", runs, *extra)  # fmt: skip
+    assert_one_line_error(result, expect)
+    assert not (runs / "walk" / "masks.parquet").exists()
+
+
+def test_missing_masks_txt_on_track_and_batch(
+    tmp_path: Path, small_video: Path, small_det_txt: Path
+) -> None:
+    result = track(tmp_path / "runs", small_video, small_det_txt, "--masks-txt",
+                   tmp_path / "{name}.mots")  # fmt: skip
+    assert_one_line_error(result, f"{tmp_path / 'walk.mots'}: masks file not found")
+    result = invoke("batch", small_video, "--det-txt", small_det_txt, *PUBLIC, "--masks-txt",
+                    tmp_path / "{name}.mots", "--cache-dir", tmp_path / "runs")  # fmt: skip
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'walk.mots'}: masks file not found" in " ".join(result.output.split())
+
+
+def test_eval_tracker_mask_of_another_size_names_file_line_and_both_sizes(
+    tmp_path: Path,
+) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text(_mots_line(1) + "\n" + _mots_line(2) + "\n")
+    tracker = tmp_path / "tracker.txt"
+    tracker.write_text(_mots_line(1) + "\n" + _mots_line(2, size=(240, 320)) + "\n")
+    result = invoke("eval", gt, tracker, "--seq-length", "2")
+    assert_one_line_error(result, f"{tracker}:2: mask size 240x320 (height x width) differs "
+                                  f"from the ground truth's 120x160 ({gt}:2)")  # fmt: skip

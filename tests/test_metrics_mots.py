@@ -118,3 +118,29 @@ def test_eval_cli_scores_masks_and_names_bad_lines(tmp_path: Path) -> None:
                                  "--benchmark", "MOTS"])  # fmt: skip
     assert result.exit_code == 1
     assert "gt.txt:1: expected 6 space-separated columns" in result.stderr
+
+
+def test_reproduces_trackeval_on_a_real_run_over_mots_train() -> None:
+    """YOLO11n-seg masks tracked by the defaults on KITTI-17 against the KITTI MOTS ground
+    truth: every TrackEval number (sMOTA, MOTA, MOTP = sMOTSA, MOTSA, MOTSP included)."""
+    from tests.conftest import DATASETS, need
+
+    gt = need(DATASETS / "MOTS-train")
+    real = DATA / "real"
+    expected = json.loads((real / "trackeval.json").read_text())
+    trackers = tuple(real / "trackers" / name for name in expected)
+    result = evaluate(EvalConfig(gt, trackers, sequences=("KITTI-17",)))
+    mismatches = []
+    for tracker in result.trackers:
+        table = tracker.table()
+        for sequence, fields in expected[tracker.name].items():
+            for field, value in fields.items():
+                got = table[sequence][field]
+                ok = got == value if isinstance(value, int) else abs(got - value) <= 1e-9
+                if not ok:
+                    mismatches.append(f"{tracker.name} {sequence} {field}: {got!r} vs {value!r}")
+    assert not mismatches, "\n".join(mismatches)
+    summary = expected["yolo11n-seg-default"]["KITTI-17"]
+    # a real run: misses, false positives and switches all happen
+    assert summary["CLR_FN"] > 50 and summary["CLR_FP"] > 5 and summary["IDSW"] > 0
+    assert summary["sMOTA"] < summary["MOTA"]

@@ -76,10 +76,10 @@ def batch_command(
 ) -> None:
     """Track many videos, each in its own run folder, through the stages `track` runs.
 
-    Every option of `track` applies to every video ({name} in --det-txt stands for each
-    video's name). A run whose caches are complete and fresh is skipped ("up to date"). A
-    video that fails is reported in the summary with its one-line error while the others
-    go on; the exit status is then 1. A MOTChallenge split folder whose sequences have
+    Every option of `track` applies to every video ({name} in --det-txt and --masks-txt
+    stands for each video's name). A run whose caches are complete and fresh is skipped ("up
+    to date"). A video that fails is reported in the summary with its one-line error while
+    the others go on; the exit status is then 1. A MOTChallenge split folder whose sequences have
     ground truth is evaluated as a whole at the end. Run folders are named after the videos;
     two inputs of one name get the first 8 hex digits of their path's sha256 appended.
 

@@ -35,6 +35,12 @@ _MAIN_FIELDS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "CLR_FP", "CLR_F
 _WIDE_FIELDS = ("HOTA", "DetA", "AssA", "LocA", "MOTA", "MOTP", "IDF1", "IDSW", "Frag",
                 "CLR_FP", "CLR_FN", "MT", "ML")  # fmt: skip
 _HEADERS = {"CLR_FP": "FP", "CLR_FN": "FN", "CLR_TP": "TP", "CLR_Re": "Re", "CLR_Pr": "Pr"}
+# On masks the MOTS literature's headline figures lead: TrackEval's CLEAR sMOTA, MOTA and MOTP
+# computed with mask IoU are sMOTSA, MOTSA and MOTSP (Voigtlaender et al., CVPR 2019).
+_MOTS_MAIN_FIELDS = ("HOTA", "sMOTA", "MOTA", "MOTP", "AssA", "IDF1", "IDSW", "CLR_FP", "CLR_FN")
+_MOTS_WIDE_FIELDS = ("HOTA", "DetA", "AssA", "LocA", "sMOTA", "MOTA", "MOTP", "IDF1", "IDSW",
+                     "Frag", "CLR_FP", "CLR_FN", "MT", "ML")  # fmt: skip
+_MOTS_HEADERS = {**_HEADERS, "sMOTA": "sMOTSA", "MOTA": "MOTSA", "MOTP": "MOTSP"}
 _DECIMALS = 2  # table percentages; --json and --csv keep every digit
 
 
@@ -84,7 +90,8 @@ def eval_command(
 
     Masks (MOTS) are scored when the ground truth is MOTS text (MOTS20,
     KITTI-MOTS layout) or with --benchmark MOTS; a run folder then contributes
-    its <name>.mots.txt.
+    its <name>.mots.txt, and the table shows sMOTSA, MOTSA and MOTSP (TrackEval's
+    CLEAR sMOTA, MOTA and MOTP on mask IoU) beside HOTA.
 
     Examples:
 
@@ -148,8 +155,13 @@ def print_result(result: EvalResult, *, all_metrics: bool = False) -> None:
 
         families = [("HOTA", HOTA_FIELDS), ("CLEAR", CLEAR_FIELDS), ("Identity", IDENTITY_FIELDS)]
     else:
-        wide = out.width >= _name_width(result) + sum(map(_column_width, _WIDE_FIELDS))
-        families = [("", _WIDE_FIELDS if wide else _MAIN_FIELDS)]
+        mots = result.benchmark == "MOTS"
+        main, wide_fields = (
+            (_MOTS_MAIN_FIELDS, _MOTS_WIDE_FIELDS) if mots else (_MAIN_FIELDS, _WIDE_FIELDS)
+        )
+        width = sum(_column_width(f, result.benchmark) for f in wide_fields)
+        wide = out.width >= _name_width(result) + width
+        families = [("", wide_fields if wide else main)]
     for family, fields in families:
         for table in _tables(result, family, fields, out.width):
             out.print(table)
@@ -177,8 +189,12 @@ def _name_width(result: EvalResult) -> int:
     return max(map(len, names)) + 3  # padding and the table's edges
 
 
-def _column_width(field: str) -> int:
-    return max(len(_HEADERS.get(field, field)), 4 + _DECIMALS) + 1  # "100.00" + a space
+def _header(field: str, benchmark: str) -> str:
+    return (_MOTS_HEADERS if benchmark == "MOTS" else _HEADERS).get(field, field)
+
+
+def _column_width(field: str, benchmark: str = "") -> int:
+    return max(len(_header(field, benchmark)), 4 + _DECIMALS) + 1  # "100.00" + a space
 
 
 def _tables(
@@ -188,11 +204,11 @@ def _tables(
     chunks: list[list[str]] = [[]]
     used = _name_width(result)
     for field in fields:
-        if chunks[-1] and used + _column_width(field) > width:
+        if chunks[-1] and used + _column_width(field, result.benchmark) > width:
             chunks.append([])
             used = _name_width(result)
         chunks[-1].append(field)
-        used += _column_width(field)
+        used += _column_width(field, result.benchmark)
     title = f"{family + ' · ' if family else ''}{result.benchmark} rules · % except counts"
     return [
         _table(result, tuple(chunk), title if i == 0 else None) for i, chunk in enumerate(chunks)
@@ -211,7 +227,7 @@ def _table(result: EvalResult, fields: tuple[str, ...], title: str | None) -> Ta
     )  # fmt: skip
     table.add_column("Tracker", overflow="fold")
     for field in fields:
-        table.add_column(_HEADERS.get(field, field), justify="right")
+        table.add_column(_header(field, result.benchmark), justify="right")
     for index, tracker in enumerate(result.trackers):
         combined = tracker.combined.summary()
         table.add_row(tracker.name, *_cells(combined, fields), style="bold")

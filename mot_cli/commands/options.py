@@ -105,6 +105,24 @@ DetTxt = Annotated[
         "(dets/{name}.txt), so one option serves every video of a batch.",
     ),
 ]
+MasksTxt = Annotated[
+    Path | None,
+    typer.Option(
+        "--masks-txt",
+        help="Import masks (MOTS text: MOTSChallenge or KITTI MOTS, e.g. SAM 2 masks made "
+        "elsewhere, or ground truth as an oracle) instead of running a segmenter; each is "
+        "matched to one detection by box overlap. {name} and sequence-relative paths as for "
+        "--det-txt. Example: --masks-txt ../shared/datasets/MOTS-train/KITTI-17/gt/gt.txt",
+    ),
+]
+MasksFrames = Annotated[
+    str,
+    typer.Option(
+        "--masks-frames",
+        help="How the --masks-txt file counts frames: 1 (MOTSChallenge), 0 (KITTI MOTS) or "
+        "auto (a frame 0 means 0; else from which numbering matches the detections; printed).",
+    ),
+]
 DetScore = Annotated[
     str,
     typer.Option(
@@ -209,6 +227,8 @@ class TrackOptions:
     det_score: DetScore = "auto"
     slice: Slice = "off"
     slice_overlap: SliceOverlap = 0.2
+    masks_txt: MasksTxt = None
+    masks_frames: MasksFrames = "auto"
     reid: Reid = True
     reid_model: ReidModel = None
     reid_backend: ReidBackend = "auto"

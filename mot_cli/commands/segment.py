@@ -57,6 +57,8 @@ def segment_command(
     ] = False,
     detector: opt.UpstreamDetector = None,
     det_txt: opt.DetTxt = None,
+    masks_txt: opt.MasksTxt = None,
+    masks_frames: opt.MasksFrames = "auto",
     cache_dir: opt.CacheDir = Path("runs"),
     name: opt.Name = None,
     start: opt.Start = 1,
@@ -65,7 +67,8 @@ def segment_command(
 ) -> None:
     """Segment every cached detection into RUN/masks.parquet (COCO RLE, one mask per box).
 
-    Each mask is clipped to its frame and its detection's box. Without a detections cache
+    Each mask is clipped to its frame and its detection's box (imported masks, --masks-txt,
+    only to the frame). Without a detections cache
     the detect stage runs first. Resumes like `detect`; a changed option recomputes.
 
     Examples:
@@ -88,8 +91,15 @@ def segment_command(
     \b
       mot-cli segment MOT15/train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
+
+      mot-cli segment ../shared/datasets/videos/KITTI-17.mp4 \\
+          --masks-txt ../shared/datasets/MOTS-train/KITTI-17/gt/gt.txt
+
+    With --masks-txt the masks come from a MOTS file (SAM 2 masks made elsewhere, or ground
+    truth as an oracle) instead of a segmenter, each matched to one detection by box overlap.
     """
     from mot_cli.commands._upstream import open_upstream
+    from mot_cli.commands.track import det_txt_for
     from mot_cli.pipeline import produce
     from mot_cli.stages import segment
 
@@ -100,6 +110,8 @@ def segment_command(
         image_size=imgsz,
         exclusive=exclusive,
         pair=pair,
+        masks_txt=det_txt_for(masks_txt, source),
+        masks_frames=masks_frames,
     )
     run, configs = open_upstream(
         config.model_name, source, cache_dir, name, (start, end), force, detector, det_txt

@@ -115,6 +115,9 @@ def track_command(
 
     \b
       mot-cli track --list-settings
+
+    \b
+      mot-cli track video.mp4 --masks-txt sam2_masks.txt --set w_iom=0.5
     """
     from mot_cli.files import same_file, write_bytes
     from mot_cli.guard import check_outputs, check_suffix
@@ -125,12 +128,15 @@ def track_command(
 
     configs, optional = track_configs(options, source)
     det_txt = det_txt_for(options.det_txt, source)
+    masks_txt = det_txt_for(options.masks_txt, source)
     if render_path is not None:
         from mot_cli.outputs.render import video_codec
 
         video_codec(render_path)  # a bad name fails now, not after tracking
     outputs = {"--output": output, "--render": render_path}
-    check_outputs(outputs, reads=[source, det_txt], allow=_own_text_like(output, cache_dir))
+    check_outputs(
+        outputs, reads=[source, det_txt, masks_txt], allow=_own_text_like(output, cache_dir)
+    )
     run = open_run(
         source, cache_dir, name, FrameRange(options.start, options.end),
         force=options.force, allow_missing_images=options.allow_missing_images,
@@ -182,7 +188,7 @@ def track_configs(
     re-ID weights only turn appearance off. `batch` builds each video's configs here too.
     """
     from mot_cli.errors import MotCliError
-    from mot_cli.stages import camera_motion, detect, embed, track
+    from mot_cli.stages import camera_motion, detect, embed, segment, track
     from mot_cli.stages.embed import EmbedConfig
     from mot_cli.tracking import TrackerConfig
 
@@ -213,6 +219,10 @@ def track_configs(
     if options.cmc:
         configs[camera_motion.STAGE] = camera_motion.CameraMotionConfig(method=options.cmc_method)
     configs |= _mask_and_depth_configs(options, tracker_config)
+    if options.masks_txt is not None:  # imported masks: used by the mask cues and MOTS output
+        configs[segment.STAGE] = segment.SegmentConfig(
+            masks_txt=det_txt_for(options.masks_txt, source), masks_frames=options.masks_frames
+        )
     optional = {} if options.reid_model is not None else {embed.STAGE: "appearance"}
     return configs, optional
 

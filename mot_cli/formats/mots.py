@@ -25,7 +25,8 @@ from mot_cli.formats.mot import settle_rows
 from mot_cli.masks import rle, rle_pixel_totals
 
 __all__ = [
-    "IGNORE_CLASS", "PEDESTRIAN_CLASS", "MotsRows", "format_mots", "read_mots", "write_mots",
+    "IGNORE_CLASS", "PEDESTRIAN_CLASS", "MotsRows", "format_mots", "mots_frame_base",
+    "read_mots", "write_mots",
 ]  # fmt: skip
 
 Kind = Literal["gt", "tracker"]
@@ -83,8 +84,13 @@ class MotsRows:
         return [rle(c, h, w) for c, h, w in zip(self.rle, self.height, self.width, strict=True)]
 
 
-def read_mots(path: Path, *, kind: Kind = "tracker", seq_length: int | None = None) -> MotsRows:
+def read_mots(
+    path: Path, *, kind: Kind = "tracker", seq_length: int | None = None, frame_base: int = 1
+) -> MotsRows:
     """Read and validate a MOTS text file.
+
+    `frame_base` is the number the file gives the first frame: 1 for MOTSChallenge, 0 for
+    KITTI MOTS; the rows come back 1-based either way (`mots_frame_base` tells them apart).
 
     Checks, each reported with the first offending line: six space-separated columns; integer
     frame, id, class, height and width; frames in `1..seq_length` (when given); ids not
@@ -98,6 +104,8 @@ def read_mots(path: Path, *, kind: Kind = "tracker", seq_length: int | None = No
     path = Path(path)
     if kind not in ("gt", "tracker"):
         raise ValueError(f"kind must be 'gt' or 'tracker', got {kind!r}")
+    if frame_base not in (0, 1):
+        raise ValueError(f"frame_base must be 0 or 1, got {frame_base!r}")
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -108,8 +116,10 @@ def read_mots(path: Path, *, kind: Kind = "tracker", seq_length: int | None = No
     numbers = _integers(path, lines, [f[:5] for f in fields])
     counts = np.empty(len(fields), dtype=object)
     counts[:] = [f[5] for f in fields]
+    if frame_base == 0 and len(numbers):
+        numbers[:, 0] += 1
     rows = MotsRows(*numbers.T, counts, path, lines)  # type: ignore[call-arg]
-    _validate(rows, seq_length)
+    _validate(rows, seq_length, frame_base)
     _check_frames(rows, kind)
     return rows
 
@@ -154,12 +164,18 @@ def _integers(path: Path, lines: np.ndarray, fields: list[list[str]]) -> np.ndar
     return values
 
 
-def _validate(rows: MotsRows, seq_length: int | None) -> None:
+def _validate(rows: MotsRows, seq_length: int | None, frame_base: int = 1) -> None:
+    shift = 1 - frame_base  # the file's frame numbers are rows.frame - shift
+    first = (
+        "MOTS frames are 1-based (KITTI-MOTS files count from 0: add 1)"
+        if frame_base == 1
+        else "frames counted from 0 cannot be negative"
+    )
     checks = [
-        (rows.frame < 1, lambda i: f"frame {rows.frame[i]} is out of range: MOTS frames are "
-         "1-based (KITTI-MOTS files count from 0: add 1)"),
+        (rows.frame < 1, lambda i: f"frame {rows.frame[i] - shift} is out of range: {first}"),
         (rows.frame > (seq_length if seq_length is not None else _INT32.max),
-         lambda i: f"frame {rows.frame[i]} is beyond the sequence length {seq_length}"),
+         lambda i: f"frame {rows.frame[i] - shift} is beyond the sequence length {seq_length}"
+         + (f" (counted from 0, its last frame is {seq_length - 1})" if shift else "")),
         (rows.id < 0, lambda i: f"id {rows.id[i]} is negative"),
         (rows.height < 1, lambda i: f"height must be positive, got {rows.height[i]}"),
         (rows.width < 1, lambda i: f"width must be positive, got {rows.width[i]}"),
@@ -239,6 +255,22 @@ def _report_overlap(rows: MotsRows, group: np.ndarray, masks: list[dict]) -> Non
                 f"frame {rows.frame[i]} (MOTS masks must not overlap)"
             )
         merged = mask_utils.merge([merged, masks[position]], intersect=False)
+
+
+def mots_frame_base(path: Path) -> int | None:
+    """0 when a MOTS file numbers a frame 0 (KITTI MOTS), else None: it does not say.
+
+    Only the first column is looked at; `read_mots` reports any malformed line afterwards.
+    """
+    try:
+        with Path(path).open(encoding="utf-8", errors="replace") as handle:
+            for raw in handle:
+                head = raw.split(maxsplit=1)
+                if head and head[0].isdigit() and int(head[0]) == 0:
+                    return 0
+    except OSError:
+        return None  # read_mots names the problem
+    return None
 
 
 def format_mots(rows: MotsRows) -> str:

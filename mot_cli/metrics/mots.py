@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from mot_cli.errors import MotCliError
 from mot_cli.formats.mots import IGNORE_CLASS, PEDESTRIAN_CLASS, MotsRows
 from mot_cli.metrics._assignment import linear_sum_assignment
 from mot_cli.metrics.sequence import SequenceData
 
-__all__ = ["prepare_mots_sequence"]
+__all__ = ["check_mask_sizes", "prepare_mots_sequence"]
 
 _EPS = np.finfo(float).eps
 _MATCH_THRESHOLD = 0.5
@@ -38,8 +39,14 @@ def prepare_mots_sequence(
 
     Rows are expected from `read_mots` (frames within `1..seq_length`, one mask size per frame,
     masks of a frame disjoint).
+
+    Raises:
+        MotCliError: `"{tracker file}:{line}: ..."` when a tracker mask's image size is not the
+            ground truth's (that frame's, or the first ground-truth mask's where it has none).
     """
     from pycocotools import mask as mask_utils
+
+    check_mask_sizes(gt, tracker)
 
     gt_order = np.argsort(gt.frame, kind="stable")
     tracker_order = np.argsort(tracker.frame, kind="stable")
@@ -95,6 +102,27 @@ def prepare_mots_sequence(
         gt_row=gt_rows,
         tracker_row=tracker_kept,
     )
+
+
+def check_mask_sizes(gt: MotsRows, tracker: MotsRows) -> None:
+    """Refuse tracker masks made for another image size than the ground truth's (mask IoU of
+    two sizes means nothing; pycocotools would fail on it)."""
+    if not len(gt) or not len(tracker):
+        return
+    order = np.argsort(gt.frame, kind="stable")
+    frames, starts = np.unique(gt.frame[order], return_index=True)
+    at = np.minimum(np.searchsorted(frames, tracker.frame), len(frames) - 1)
+    # each tracker row against its frame's first ground-truth row, else the file's first row
+    reference = np.where(frames[at] == tracker.frame, order[starts][at], 0)
+    wrong = (tracker.height != gt.height[reference]) | (tracker.width != gt.width[reference])
+    if wrong.any():
+        i = int(np.argmax(wrong))
+        g = int(reference[i])
+        raise MotCliError(
+            f"{tracker.path}:{tracker.line[i]}: mask size {tracker.height[i]}x{tracker.width[i]} "
+            f"(height x width) differs from the ground truth's {gt.height[g]}x{gt.width[g]} "
+            f"({gt.path}:{gt.line[g]})"
+        )
 
 
 def _rles(rows: MotsRows, index: np.ndarray) -> list[dict]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -41,7 +42,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    """Which segmenter makes the masks; `model` None means the backend's default weights."""
+    """Which segmenter makes the masks; `model` None means the backend's default weights.
+
+    `masks_txt` imports masks (MOTS text) instead of running a segmenter (stages/mask_import.py);
+    `masks_frames` says how that file counts frames: auto, 0 or 1.
+    """
 
     backend: str = "yolo-seg"
     model: str | None = None
@@ -50,8 +55,18 @@ class SegmentConfig:
     exclusive: bool = True
     batch: int = 8
     pair: bool = False  # SAM 2 two-frame mode (SelfTrEncMOT): also each mask in frame + 1
+    masks_txt: Path | None = field(default=None)
+    masks_frames: str = "auto"
 
     def __post_init__(self) -> None:
+        from mot_cli.stages.mask_import import FRAME_BASES
+
+        if self.masks_frames not in FRAME_BASES:
+            raise MotCliError(
+                f"--masks-frames must be one of {', '.join(FRAME_BASES)}, got {self.masks_frames!r}"
+            )
+        if self.masks_txt is not None and (self.model is not None or self.pair):
+            raise MotCliError("--masks-txt imports masks: it takes no --model or --pair")
         if self.backend not in BACKENDS:
             raise MotCliError(
                 f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
@@ -70,7 +85,17 @@ class SegmentConfig:
 
     @property
     def model_name(self) -> str | None:
+        if self.masks_txt is not None:
+            return None
         return self.model or DEFAULT_MODELS[self.backend]
+
+    def entry(self) -> dict:
+        """The config as the manifest records it (paths as text; an import only its file)."""
+        if self.masks_txt is not None:
+            return {"masks_txt": str(self.masks_txt), "masks_frames": self.masks_frames}
+        config = asdict(self)
+        config["masks_txt"] = str(self.masks_txt) if self.masks_txt is not None else None
+        return config
 
 
 def masks_table(
@@ -103,7 +128,8 @@ def masks_key(
     """The key of a masks cache; the detect stage uses it when its model also gives masks."""
     return stage_key(
         STAGE,
-        config=asdict(config) | {"model": None, "device": None, "batch": None},
+        config={k: v for k, v in asdict(config).items() if k not in ("masks_txt", "masks_frames")}
+        | {"model": None, "device": None, "batch": None},
         model_sha256=model_sha256,
         upstream=detections_key,
         source=source,
@@ -118,13 +144,19 @@ def plan(inputs: StageInputs, config: SegmentConfig) -> Job:
     detect makes them. The SAM 2 pair mode looks one frame ahead, so it runs a pass of its own
     once the detections are complete.
     """
+    if config.masks_txt is not None:
+        from mot_cli.stages.mask_import import plan_import
+
+        entry = {"config": config.entry(), "model": None,
+                 "upstream": {DETECTIONS_STAGE: inputs.keys[DETECTIONS_STAGE]}}  # fmt: skip
+        return plan_import(inputs, config.masks_txt, config.masks_frames, entry)
     first, last = inputs.frames
     model = resolve_model(config.model_name) if config.model_name else None
     sha = model.sha256 if model else None
     detections_key = inputs.keys[DETECTIONS_STAGE]
     key = masks_key(config, sha, detections_key, inputs.source.info.fingerprint, [first, last])
     entry = {
-        "config": asdict(config),
+        "config": config.entry(),
         "model": {"path": str(model.path), "sha256": sha} if model else None,
         "upstream": {DETECTIONS_STAGE: detections_key},
     }
