@@ -67,7 +67,7 @@ def test_help_has_examples() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
     assert "Examples" in result.output
-    assert "mot-cli eval ../shared/datasets/MOT15-train" in result.output
+    assert "mot-cli eval MOT15/train my_tracker" in result.output
 
 
 def test_table_json_csv_and_plot(tmp_path: Path, split: Path, perfect: Path) -> None:
