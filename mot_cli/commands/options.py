@@ -112,7 +112,7 @@ MasksTxt = Annotated[
         help="Import masks (MOTS text: MOTSChallenge or KITTI MOTS, e.g. SAM 2 masks made "
         "elsewhere, or ground truth as an oracle) instead of running a segmenter; each is "
         "matched to one detection by box overlap. {name} and sequence-relative paths as for "
-        "--det-txt. Example: --masks-txt ../shared/datasets/MOTS-train/KITTI-17/gt/gt.txt",
+        "--det-txt. Example: --masks-txt MOTS/train/KITTI-17/gt/gt.txt",
     ),
 ]
 MasksFrames = Annotated[

@@ -71,6 +71,9 @@ def segment_command(
     only to the frame). Without a detections cache
     the detect stage runs first. Resumes like `detect`; a changed option recomputes.
 
+    With --masks-txt the masks come from a MOTS file (SAM 2 masks made elsewhere, or ground
+    truth as an oracle) instead of a segmenter, each matched to one detection by box overlap.
+
     Examples:
 
     \b
@@ -92,11 +95,9 @@ def segment_command(
       mot-cli segment MOT15/train/TUD-Campus --det-txt det/det.txt \\
           --backend blazepose
 
-      mot-cli segment ../shared/datasets/videos/KITTI-17.mp4 \\
-          --masks-txt ../shared/datasets/MOTS-train/KITTI-17/gt/gt.txt
-
-    With --masks-txt the masks come from a MOTS file (SAM 2 masks made elsewhere, or ground
-    truth as an oracle) instead of a segmenter, each matched to one detection by box overlap.
+    \b
+      mot-cli segment KITTI-17.mp4 \\
+          --masks-txt MOTS/train/KITTI-17/gt/gt.txt
     """
     from mot_cli.commands._upstream import open_upstream
     from mot_cli.commands.track import det_txt_for
