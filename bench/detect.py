@@ -10,9 +10,13 @@ the track graph, reusing caches whose keys still match. Tracks are scored with T
 metrics under each sequence's benchmark rules. `auto`'s decision is printed per sequence.
 
 The machine may be shared: the load average is printed beside each timing, and both modes of a
-sequence run back to back so their ratio is measured under similar load.
+sequence run back to back. Since a long run's load drifts, `--interleave N` (default 32) then
+times the detector alone on N decoded frames, whole frames and sliced in turn for `--rounds`
+rounds, and prints the median of the per-round ratios: the steadier figure on a busy machine.
+`--timing-only` skips the tracking runs.
 
     python bench/detect.py [--slice auto] [--sequences MOT16-11 ...] [--end N] [--runs DIR]
+                           [--interleave 32] [--rounds 3] [--timing-only]
 """
 
 from __future__ import annotations
@@ -82,11 +86,49 @@ def measure(seq: DevSequence, mode: str, runs: Path, end: int | None) -> dict:
     }
 
 
+def interleaved(seq: DevSequence, mode: str, frames: int, rounds: int) -> tuple[float, ...]:
+    """(whole-frame ms/frame, sliced ms/frame, median ratio) of the detector alone on the first
+    `frames` frames, the two timed in turn for `rounds` rounds; `auto` decides as the stage
+    does (its sampling is not timed)."""
+    import statistics
+    import time
+
+    from mot_cli.models import resolve_model
+    from mot_cli.stages.detect import DetectConfig, YoloDetector, decide_auto, planned_slicing
+    from mot_cli.video import open_source
+
+    source = open_source(seq.video)
+    config = DetectConfig(slice=mode)
+    detector = YoloDetector(resolve_model(config.model).path, config)
+    sliced = planned_slicing(config, source)
+    if sliced.reason == "not sampled":
+        sliced = decide_auto(detector, source, (1, source.info.frames))
+    whole = detector.slicing
+    images = [image for _, image in source.frames(1, frames)]
+    batch = config.batch
+
+    def timed(slicing) -> float:
+        detector.slicing = slicing
+        started = time.perf_counter()
+        for index in range(0, len(images), batch):
+            detector.detect(images[index : index + batch])
+        return 1000 * (time.perf_counter() - started) / len(images)
+
+    timed(sliced)  # warm-up at both input sets
+    timed(whole)
+    pairs = [(timed(whole), timed(sliced)) for _ in range(rounds)]
+    ratio = statistics.median(b / a for a, b in pairs)
+    return statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slice", default="auto", help="the sliced mode to compare with off")
     parser.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES)
     parser.add_argument("--end", type=int, default=None, help="last frame (default: all)")
+    parser.add_argument("--interleave", type=int, default=32, help="frames (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--timing-only", action="store_true", help="skip the tracking runs")
     parser.add_argument("--runs", type=Path, default=REPO / "bench" / ".runs" / "detect",
                         help="run folders (re-ID and camera-motion caches are reused)")
     args = parser.parse_args()
@@ -105,15 +147,24 @@ def main() -> None:
 
         info = open_source(seq.video).info
         size = f"{info.width}x{info.height}"
-        base = measure(seq, "off", args.runs, args.end)
-        sliced = measure(seq, args.slice, args.runs, args.end)
-        for mode, row in (("off", base), (args.slice, sliced)):
-            ratio = row["ms"] / base["ms"]
-            print(f"{name:<15}{size:>10} {mode:<6}{max(row['tiles'], 1):>7}{row['DetRe']:7.2f}"
-                  f"{row['DetPr']:7.2f}{row['HOTA']:7.2f}{row['ms']:10.1f}{ratio:6.2f}x"
-                  f"{row['boxes']:7.1f}{row['load']:6.1f}", flush=True)  # fmt: skip
-        print(f"{'':<15}{'':>10} {args.slice}: {sliced['reason']} ({sliced['frames']} frames)",
-              flush=True)
+        if not args.timing_only:
+            base = measure(seq, "off", args.runs, args.end)
+            sliced = measure(seq, args.slice, args.runs, args.end)
+            for mode, row in (("off", base), (args.slice, sliced)):
+                ratio = row["ms"] / base["ms"]
+                figures = f"{row['DetRe']:7.2f}{row['DetPr']:7.2f}{row['HOTA']:7.2f}"
+                print(f"{name:<15}{size:>10} {mode:<6}{max(row['tiles'], 1):>7}{figures}"
+                      f"{row['ms']:10.1f}{ratio:6.2f}x{row['boxes']:7.1f}{row['load']:6.1f}",
+                      flush=True)  # fmt: skip
+            print(f"{'':<15}{'':>10} {args.slice}: {sliced['reason']} ({sliced['frames']} frames)",
+                  flush=True)  # fmt: skip
+        if args.interleave:
+            load = os.getloadavg()[0]
+            whole, cut, ratio = interleaved(seq, args.slice, args.interleave, args.rounds)
+            load = (load + os.getloadavg()[0]) / 2
+            print(f"{name:<15}{size:>10} detector alone, {args.interleave} frames, "
+                  f"{args.rounds} rounds in turn: off {whole:.1f}, {args.slice} {cut:.1f} "
+                  f"ms/frame, ratio {ratio:.2f}x (median; load {load:.1f})", flush=True)
 
 
 if __name__ == "__main__":
