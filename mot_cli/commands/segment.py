@@ -99,8 +99,8 @@ def segment_command(
     truth as an oracle) instead of a segmenter, each matched to one detection by box overlap.
     """
     from mot_cli.commands._upstream import open_upstream
-    from mot_cli.commands.track import det_txt_for
     from mot_cli.pipeline import produce
+    from mot_cli.recipes import det_txt_for
     from mot_cli.stages import segment
 
     config = segment.SegmentConfig(
