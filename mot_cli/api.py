@@ -179,9 +179,7 @@ def track(
     return Run(run.run_dir.path)
 
 
-def evaluate(
-    gt: PathLike, tracker: PathLike, *, benchmark: str | None = None
-) -> dict[str, Any]:
+def evaluate(gt: PathLike, tracker: PathLike, *, benchmark: str | None = None) -> dict[str, Any]:
     """`mot-cli eval GT TRACKER --json`'s numbers as a dict: the same keys (tracker name,
     then each sequence and COMBINED_SEQ, then TrackEval's field names)."""
     from mot_cli.metrics import EvalConfig
@@ -191,4 +189,3 @@ def evaluate(
     config = EvalConfig(ground_truth=Path(gt), trackers=(Path(tracker),), benchmark=benchmark)
     # through JSON, so the values are exactly those --json writes (plain floats and ints)
     return json.loads(json.dumps(results_json(score(config))))
-

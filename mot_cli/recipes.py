@@ -222,11 +222,14 @@ def produce_tracks(
 
 def record_settings_file(run: Run, path: Path) -> None:
     """The tracks' manifest entry names the settings file and the sha256 of what it held."""
+    from mot_cli.entries import StageEntry
     from mot_cli.schema import TRACKS_STAGE
     from mot_cli.tracking.settings_file import read_settings_file
 
-    entry = run.run_dir.entry(TRACKS_STAGE) or {}
-    run.run_dir.record(TRACKS_STAGE, {**entry, "config_file": read_settings_file(path).describe()})
+    entry = run.run_dir.read_entry(TRACKS_STAGE) or StageEntry()
+    run.run_dir.write_entry(
+        TRACKS_STAGE, entry.with_fields(config_file=read_settings_file(path).describe())
+    )
 
 
 def det_txt_for(det_txt: Path | None, source: Path) -> Path | None:
@@ -261,7 +264,7 @@ def detections_config(run: Run, detector: str | None, det_txt: Path | None) -> D
 
     if detector is not None or det_txt is not None:
         return detect.DetectConfig(model=detector or detect.DetectConfig.model, det_txt=det_txt)
-    entry = run.run_dir.entry(detect.STAGE) or {}
+    entry = run.run_dir.read_entry(detect.STAGE) or {}
     done = entry.get("frames") or [0, -1]
     if run.run_dir.completed_key(detect.STAGE) and done[0] <= run.first and done[1] >= run.last:
         return None

@@ -35,9 +35,10 @@ def test_track_in_process_equals_the_cli(tmp_path: Path) -> None:
     assert isinstance(run, mot_cli.Run) and run.path == tmp_path / "api" / "vtest_first80"
     cli_text = cli_run / "vtest_first80.txt"
     assert (run.path / "vtest_first80.txt").read_bytes() == cli_text.read_bytes()
-    assert run.manifest["stages"]["tracks"]["key"] == json.loads(
-        (cli_run / "manifest.json").read_text()
-    )["stages"]["tracks"]["key"]
+    assert (
+        run.manifest["stages"]["tracks"]["key"]
+        == json.loads((cli_run / "manifest.json").read_text())["stages"]["tracks"]["key"]
+    )
 
     tracks = mot_cli.open_run(tmp_path / "api" / "vtest_first80").tracks()
     rows = read_mot(cli_text, kind="tracker")

@@ -153,7 +153,7 @@ def lost(job: VideoJob, exc: BaseException, worker: str) -> VideoResult:
 
 def _tracked(job: VideoJob, run: Run, ran: tuple[str, ...], keys: dict[str, str]) -> VideoResult:
     """The result of a run whose tracks are finished, from their manifest entry."""
-    entry = run.run_dir.entry(TRACKS_STAGE) or {}
+    entry = run.run_dir.read_entry(TRACKS_STAGE) or {}
     first, last = entry["frames"]
     return VideoResult(
         job.source,

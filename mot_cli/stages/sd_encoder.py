@@ -135,7 +135,7 @@ def store(run_dir: RunDir, trained: Trained, key: str, upstream: dict[str, str])
     def write_record(target) -> None:
         write_json(target, record)
 
-    run_dir.commit(
+    run_dir.write_entry(
         STAGE,
         {
             "key": key,

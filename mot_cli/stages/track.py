@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
+from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.schema import (
     CAMERA_MOTION_STAGE,
@@ -136,23 +137,22 @@ def write(
     if mots is not None:
         mots_text = format_mots(mots)
         writers[mots.path.name] = lambda path: path.write_bytes(mots_text.encode("utf-8"))
-    run_dir.commit(
-        STAGE,
-        {
-            "key": key,
-            "complete": True,
-            "config": config.to_dict(),
-            "upstream": upstream,
-            "frames": [first, last],
-            "rows": table.num_rows,
+    entry = StageEntry(
+        key=key,
+        complete=True,
+        config=config.to_dict(),
+        upstream=upstream,
+        frames=(first, last),
+        rows=table.num_rows,
+        seconds=round(time.perf_counter() - started, 3),
+        extra={
             "ids": len(np.unique(tracks.id)),
             "classes": {str(c): names.get(int(c), str(c)) for c in np.unique(classified.cls)},
             "mot_txt": text_path.name,
             **({"mots_txt": mots.path.name} if mots is not None else {}),
-            "seconds": round(time.perf_counter() - started, 3),
         },
-        writers,
     )
+    run_dir.write_entry(STAGE, entry, writers)
     if mots is None:  # a MOTS file of an earlier result describes other tracks
         mots_path(run_dir, name).unlink(missing_ok=True)
 
