@@ -131,10 +131,7 @@ def batch_command(
     # Bad options fail here once, not once per video; a device is checked where it is used.
     track_configs(replace(options, device="cpu") if use_ray else options, found.items[0].source)
     prepare_folder(cache_dir, "--cache-dir")
-    jobs = [
-        VideoJob(item.source, item.name, cache_dir, options)
-        for item in found.items
-    ]
+    jobs = [VideoJob(item.source, item.name, cache_dir, options) for item in found.items]
     how = "Ray" if use_ray else f"{workers} worker processes" if workers > 1 else "one by one"
     started = time.perf_counter()
     with ExitStack() as stack:

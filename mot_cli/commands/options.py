@@ -244,8 +244,6 @@ class TrackOptions:
     allow_missing_images: AllowMissingImages
 
 
-
-
 def with_track_options(command: Callable[..., R]) -> Callable[..., R]:
     """Give a command every `TrackOptions` field as a CLI option, in place of its parameter
     `options: TrackOptions`, and call it with them gathered into one `TrackRequest`.

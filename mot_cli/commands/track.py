@@ -13,6 +13,7 @@ from mot_cli.commands._common import user_errors
 if TYPE_CHECKING:
     from mot_cli.pipeline import Run
 
+
 def _list_settings(value: bool) -> None:
     """`--list-settings`: one line per setting, name, default and meaning, on stdout."""
     if not value:
