@@ -50,15 +50,14 @@ def _gt(seq: DevSequence, last: int):
 
 def measure(seq: DevSequence, mode: str, runs: Path, end: int | None) -> dict:
     """Detect (timed) then track `seq` with `--slice mode`; its figures and auto's decision."""
-    from mot_cli.commands.options import TrackOptions
-    from mot_cli.commands.track import track_configs
     from mot_cli.formats.mot import read_mot
     from mot_cli.metrics.evaluate import evaluate_sequence
     from mot_cli.pipeline import open_run, produce
+    from mot_cli.recipes import TrackRequest, track_configs
     from mot_cli.stages import detect, track
     from mot_cli.video import FrameRange
 
-    configs, optional = track_configs(TrackOptions(slice=mode), seq.video)
+    configs, optional = track_configs(TrackRequest(slice=mode), seq.video)
     run = open_run(seq.video, runs / mode.replace("x", "_"), frame_range=FrameRange(1, end))
     load = os.getloadavg()[0]
     outcome = produce(run, detect.STAGE, {detect.STAGE: configs[detect.STAGE]},

@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mot_cli import __version__
+from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.files import (
     atomic_path,
@@ -329,30 +330,54 @@ class RunDir:
         if path.suffix == ".parquet":
             check_table(path, stage=stage, key=key)
             return
-        recorded = ((self.entry(stage) or {}).get("files") or {}).get(path.name)
+        recorded = ((self.read_entry(stage) or {}).get("files") or {}).get(path.name)
         if recorded is not None and file_sha256(path) != recorded:
             raise MotCliError(
                 f"{path}: changed since the {stage} stage wrote it; re-run with --force"
             )
 
-    def entry(self, stage: str) -> dict | None:
-        """The manifest's entry for a stage, if any."""
-        return self.load_manifest().get("stages", {}).get(stage)
+    def read_entry(self, stage: str) -> StageEntry | None:
+        """The manifest's entry for a stage, if any: the one way entries are read."""
+        data = self.load_manifest().get("stages", {}).get(stage)
+        return None if data is None else StageEntry.from_dict(data)
+
+    def write_entry(
+        self,
+        stage: str,
+        entry: StageEntry | Mapping[str, Any],
+        writers: dict[str, FileWriter] | None = None,
+    ) -> None:
+        """Write a stage's manifest entry: the one way entries are written.
+
+        With `writers` the stage's files are published with it as one step (`_commit`);
+        without, the entry alone replaces the one recorded (files already in place).
+        """
+        if not isinstance(entry, StageEntry):
+            entry = StageEntry.from_dict(entry)
+        if writers is not None:
+            self._commit(stage, entry.to_dict(), writers)
+            return
+        manifest = self.load_manifest()
+        manifest.setdefault("stages", {})[stage] = entry.to_dict()
+        write_json(self.manifest_path, manifest)
+
+    def entry(self, stage: str) -> StageEntry | None:
+        """`read_entry` under its old name."""
+        return self.read_entry(stage)
 
     def completed_key(self, stage: str) -> str | None:
         """The key of a finished stage whose file exists, else None."""
-        entry = self.entry(stage)
-        if not entry or not entry.get("complete") or not self.file(stage).exists():
+        entry = self.read_entry(stage)
+        if entry is None or not entry.complete or not self.file(stage).exists():
             return None
-        return entry.get("key")
+        return entry.key
 
     def recorded_frames(self, stage: str) -> tuple[int, int] | None:
         """The frames a finished stage covered (fewer than asked when a video ended early)."""
-        entry = self.entry(stage)
-        if not entry or not entry.get("complete") or "frames" not in entry:
+        entry = self.read_entry(stage)
+        if entry is None or not entry.complete or entry.frames is None:
             return None
-        first, last = entry["frames"]
-        return first, last
+        return entry.frames
 
     def covered(self, frames: tuple[int, int], stages: list[str]) -> tuple[int, int]:
         """Frames `first..last` cut to what every one of `stages` really covered.
@@ -376,12 +401,17 @@ class RunDir:
             return None
         return read_table(self.file(stage), stage=stage, key=found, schema=schema)
 
-    def record(self, stage: str, entry: dict) -> None:
-        manifest = self.load_manifest()
-        manifest.setdefault("stages", {})[stage] = entry
-        write_json(self.manifest_path, manifest)
+    def record(self, stage: str, entry: StageEntry | Mapping[str, Any]) -> None:
+        """`write_entry` without files, under its old name."""
+        self.write_entry(stage, entry)
 
-    def commit(self, stage: str, entry: dict, writers: dict[str, FileWriter]) -> None:
+    def commit(
+        self, stage: str, entry: StageEntry | Mapping[str, Any], writers: dict[str, FileWriter]
+    ) -> None:
+        """`write_entry` with files, under its old name."""
+        self.write_entry(stage, entry, writers)
+
+    def _commit(self, stage: str, entry: dict, writers: dict[str, FileWriter]) -> None:
         """Publish a stage's files and its manifest entry as one step (see the module notes).
 
         `writers` maps each file name in the run folder to a function writing its content to

@@ -38,11 +38,26 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, MotCliError):
         return one_line(str(exc))
     if isinstance(exc, OSError):
-        from mot_cli.files import describe_os_error
-
         return one_line(describe_os_error(exc))
     text = str(exc).strip().splitlines()
     return (
         f"{type(exc).__name__}: {text[0].strip() if text else 'no message'} "
         "(unexpected; re-run with --debug for the traceback)"
     )
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`reason` or `path: reason` for an OSError, on one line (pyarrow's have no filename)."""
+    reason = os_error_reason(exc)
+    if exc.filename is None:
+        return reason
+    where = os.fsdecode(exc.filename)
+    if exc.filename2 is not None:
+        where += f" → {os.fsdecode(exc.filename2)}"
+    return f"{where}: {reason}"
+
+
+def os_error_reason(exc: OSError) -> str:
+    """The reason of an OSError, on one line, without its paths."""
+    text = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+    return (text or type(exc).__name__).splitlines()[0]

@@ -27,11 +27,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from mot_cli.errors import MotCliError
+from mot_cli.errors import MotCliError, describe_os_error
+from mot_cli.errors import os_error_reason as _reason
 
 __all__ = [
     "atomic_path",
-    "check_output",
     "describe_os_error",
     "file_sha256",
     "is_stale_temporary",
@@ -52,22 +52,6 @@ _WATCHDOG = (
     "import os, sys\nsys.stdin.buffer.read()\ntry:\n    os.unlink(sys.argv[1])\n"
     "except OSError:\n    pass\n"
 )
-
-
-def describe_os_error(exc: OSError) -> str:
-    """`reason` or `path: reason` for an OSError, on one line (pyarrow's have no filename)."""
-    reason = _reason(exc)
-    if exc.filename is None:
-        return reason
-    where = os.fsdecode(exc.filename)
-    if exc.filename2 is not None:
-        where += f" → {os.fsdecode(exc.filename2)}"
-    return f"{where}: {reason}"
-
-
-def _reason(exc: OSError) -> str:
-    text = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
-    return (text or type(exc).__name__).splitlines()[0]
 
 
 def _umask() -> int:
@@ -254,10 +238,3 @@ def prepare_folder(path: Path, what: str) -> Path:
                 raise MotCliError(f"{what} {path}: exists and is not a folder") from None
         raise MotCliError(f"{what} {path}: cannot use as a folder ({_reason(exc)})") from None
     return path
-
-
-def check_output(path: Path, what: str, inputs: Iterable[Path | None] = ()) -> Path:
-    """The output guard under its old name: `mot_cli.guard.check_output` with `inputs` read."""
-    from mot_cli.guard import check_output as guard
-
-    return guard(path, what, reads=inputs)

@@ -220,7 +220,7 @@ class Outcome:
 
     def entry(self, stage: str) -> dict:
         """The manifest entry of a stage used."""
-        return self.run_dir.entry(stage) or {}
+        return self.run_dir.read_entry(stage) or {}
 
     def table(self, stage: str, schema: pa.Schema | None = None) -> pa.Table:
         """A stage's finished table (checked against the key it was used with)."""
@@ -397,14 +397,14 @@ class _Graph:
         of its pass; the union of these windows is the run's wall time (`summary`). The first
         window starts when the run was opened: reading the source is work done for it.
         """
-        entry = self.run_dir.entry(name)
+        entry = self.run_dir.read_entry(name)
         began = self.began.pop(name, None)
         if entry is not None and began is not None:
             if not self.recorded and self.run.opened is not None:
                 began = min(began, self.run.opened)
             self.recorded = True
             wall = [round(began, 3), round(time.time(), 3)]
-            self.run_dir.record(name, {**entry, "wall": wall})
+            self.run_dir.write_entry(name, entry.with_fields(wall=wall))
 
     def _wait(self, stage: Stage, job: FramewiseJob, reads: list[str]) -> None:
         publish = None
@@ -438,7 +438,7 @@ class _Graph:
         key = self.run_dir.completed_key(stage.name)
         if key is None:
             return None
-        entry = self.run_dir.entry(stage.name) or {}
+        entry = self.run_dir.read_entry(stage.name) or {}
         made_from = entry.get("upstream") or {}
         if any(self.keys.get(name) != value for name, value in made_from.items()):
             return None

@@ -56,6 +56,8 @@ DEPTH_STAGE = "depth"
 SD_ENCODER_STAGE = "sd_encoder"
 SD_EMBEDDINGS_STAGE = "sd_embeddings"
 TRACKS_STAGE = "tracks"
+SD_ENCODER_READS = (DETECTIONS_STAGE, MASKS_STAGE, DEPTH_MAPS_STAGE)
+"""The caches the depth×mask encoder learns from and embeds (detections, masks, maps)."""
 
 STAGE_FILES = {SD_ENCODER_STAGE: "sd_encoder.pt"}
 """Stages whose cache is not a Parquet table: the trained encoder is a torch checkpoint."""

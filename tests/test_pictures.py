@@ -25,13 +25,12 @@ def test_summary_wall_time_is_within_5_percent_of_the_run(tmp_path: Path) -> Non
     """Camera motion and tracking on the sample clip (a decode pass, then the tracker), timed
     from opening the run to its last cache: the summary's total is that wall time, not the
     sum of stages that overlapped."""
-    from mot_cli.commands.options import TrackOptions
-    from mot_cli.commands.track import track_configs
     from mot_cli.pipeline import open_run, produce
+    from mot_cli.recipes import TrackRequest, track_configs
     from tests.test_outputs import SAMPLE
 
     run = track_sample(tmp_path, "--cmc")  # first run: imports and caches warm
-    options = TrackOptions(det_txt=tmp_path / "det.txt", reid=False, settings=["min_hits=1"])
+    options = TrackRequest(det_txt=tmp_path / "det.txt", reid=False, settings=["min_hits=1"])
     configs, optional = track_configs(options, SAMPLE)
     started = time.perf_counter()
     opened = open_run(SAMPLE, tmp_path / "runs", force=True)

@@ -25,7 +25,8 @@ RELATIVE_TO_INPUTS = {"--det-txt"}  # looked for inside each sequence folder too
 def readme_commands(text: str) -> list[str]:
     """Every `mot-cli …` of the README: lines of its code blocks, and inline code spans."""
     commands = []
-    for block in re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, flags=re.DOTALL):
+    blocks = re.findall(r"```(\w*)\n(.*?)```", text, flags=re.DOTALL)
+    for block in (body for kind, body in blocks if kind in ("", "bash", "sh", "console")):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split(" # ")[0].strip()
             if re.match(r"^([A-Z_]+=\S+ )*mot-cli ", line):

@@ -24,41 +24,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mot_cli.errors import debugging, error_message
+from mot_cli.recipes import Configs, Cues, TrackRequest
 from mot_cli.schema import TRACKS_STAGE
 from mot_cli.video import FrameRange
 
 if TYPE_CHECKING:
     from mot_cli.pipeline import Run
 
-Configs = dict[str, object]  # stage name -> its config
-Cues = dict[str, str]  # optional stage -> the cue it gives ("embeddings" -> "appearance")
-
 __all__ = ["FAILED", "OK", "UP_TO_DATE", "VideoJob", "VideoResult", "associate", "lost",
            "perceive", "run_video"]  # fmt: skip
 
 OK, UP_TO_DATE, FAILED = "ok", "up to date", "failed"
 
-ConfigFactory = Callable[[], tuple[Configs, Cues]]
-"""Builds a video's stage configs and optional cues (`commands.track.track_configs` with the
-batch's options): called where the work runs, so a device is checked on the machine using it."""
-
 
 @dataclass(frozen=True)
 class VideoJob:
-    """One video's work: its source, its run folder, and how its stage configs are built.
+    """One video's work: its source, its run folder, and the request its configs come from.
 
-    `configs` must pickle (a module-level function, or a `functools.partial` of one): pool
-    workers and Ray tasks receive it.
+    The stage configs are built from `request` (`mot_cli.recipes.track_configs`) where the
+    work runs, so a device is checked on the machine using it; the request pickles, for pool
+    workers and Ray tasks.
     """
 
     source: Path
     name: str
     cache_dir: Path
-    configs: ConfigFactory
-    frames: FrameRange = field(default_factory=FrameRange)
-    force: bool = False
-    allow_missing_images: bool = False
-    settings_file: Path | None = None  # --config: recorded beside the tracks in the manifest
+    request: TrackRequest = field(default_factory=TrackRequest)
+
+    @property
+    def frames(self) -> FrameRange:
+        return FrameRange(self.request.start, self.request.end)
+
+    @property
+    def force(self) -> bool:
+        return self.request.force
 
 
 @dataclass(frozen=True)
@@ -91,12 +90,10 @@ def run_video(job: VideoJob, *, capture: bool = False) -> VideoResult:
     `capture`: keep what the work prints in the result instead of printing it, and draw no
     progress bars (a worker process sharing the terminal with others).
     """
-    from mot_cli.pipeline import produce
+    from mot_cli.recipes import produce_tracks
 
     def work(run: Run, configs: Configs, optional: Cues) -> VideoResult:
-        outcome = produce(
-            run, TRACKS_STAGE, configs, force=job.force, optional=optional, trust_keys=not job.force
-        )
+        outcome = produce_tracks(run, job.request, configs, optional, trust_keys=not job.force)
         return _tracked(job, run, outcome.ran, outcome.keys)
 
     return _attempt(job, work, capture)
@@ -121,7 +118,7 @@ def associate(job: VideoJob, perceived: VideoResult) -> VideoResult:
     Only the cues perception kept are used (an optional cue it turned off stays off), and
     only the tracks are recomputed with --force (perception already was).
     """
-    from mot_cli.pipeline import produce
+    from mot_cli.recipes import produce_tracks
 
     if perceived.status == FAILED:
         return perceived
@@ -132,7 +129,8 @@ def associate(job: VideoJob, perceived: VideoResult) -> VideoResult:
             for name, config in configs.items()
             if name == TRACKS_STAGE or name in perceived.keys
         }
-        outcome = produce(run, TRACKS_STAGE, kept, trust_keys=not job.force)
+        request = replace(job.request, force=False)  # perception was forced already
+        outcome = produce_tracks(run, request, kept, {}, trust_keys=not job.force)
         return _tracked(job, run, perceived.ran + outcome.ran, outcome.keys)
 
     result = _attempt(job, work, capture=True)
@@ -155,12 +153,7 @@ def lost(job: VideoJob, exc: BaseException, worker: str) -> VideoResult:
 
 def _tracked(job: VideoJob, run: Run, ran: tuple[str, ...], keys: dict[str, str]) -> VideoResult:
     """The result of a run whose tracks are finished, from their manifest entry."""
-    entry = run.run_dir.entry(TRACKS_STAGE) or {}
-    if job.settings_file is not None:  # which file gave the settings, as `track` records it
-        from mot_cli.tracking.settings_file import read_settings_file
-
-        entry = {**entry, "config_file": read_settings_file(job.settings_file).describe()}
-        run.run_dir.record(TRACKS_STAGE, entry)
+    entry = run.run_dir.read_entry(TRACKS_STAGE) or {}
     first, last = entry["frames"]
     return VideoResult(
         job.source,
@@ -178,16 +171,17 @@ def _attempt(job: VideoJob, work: Callable[..., VideoResult], capture: bool) -> 
     """Open the run folder (locked until the work ends) and do `work`; any failure becomes a
     FAILED result carrying its one-line message."""
     from mot_cli.pipeline import open_run
+    from mot_cli.recipes import track_configs
     from mot_cli.scope import command_scope
 
     started = time.perf_counter()
     with _captured(capture) as printed:
         try:
-            configs, optional = job.configs()
+            configs, optional = track_configs(job.request, job.source)
             with command_scope():  # the run folder's lock is released when this video ends
                 run = open_run(
                     job.source, job.cache_dir, job.name, job.frames,
-                    force=job.force, allow_missing_images=job.allow_missing_images,
+                    force=job.force, allow_missing_images=job.request.allow_missing_images,
                 )  # fmt: skip
                 result = work(run, configs, optional)
         except Exception as exc:  # one video's failure, reported; the batch goes on

@@ -104,7 +104,6 @@ def batch_command(
     import time
     from contextlib import ExitStack
     from dataclasses import replace
-    from functools import partial
 
     from mot_cli.batch import (
         FAILED,
@@ -116,9 +115,9 @@ def batch_command(
         run_ray,
         run_serial,
     )
-    from mot_cli.commands.track import track_configs
     from mot_cli.files import prepare_folder
     from mot_cli.progress import count_bar
+    from mot_cli.recipes import track_configs
     from mot_cli.video import FrameRange
 
     use_ray = ray or ray_address is not None
@@ -127,24 +126,12 @@ def batch_command(
         ray_address, workers if workers > 1 and ray_address is None else None,
         gpus_per_task, max_retries,
     ) if use_ray else None  # fmt: skip
-    frames = FrameRange(options.start, options.end)
+    FrameRange(options.start, options.end)  # a bad range fails here, once
     found = expand_inputs(inputs, cache_dir)
     # Bad options fail here once, not once per video; a device is checked where it is used.
     track_configs(replace(options, device="cpu") if use_ray else options, found.items[0].source)
     prepare_folder(cache_dir, "--cache-dir")
-    jobs = [
-        VideoJob(
-            item.source,
-            item.name,
-            cache_dir,
-            partial(track_configs, options, item.source),
-            frames,
-            options.force,
-            options.allow_missing_images,
-            options.config,
-        )
-        for item in found.items
-    ]
+    jobs = [VideoJob(item.source, item.name, cache_dir, options) for item in found.items]
     how = "Ray" if use_ray else f"{workers} worker processes" if workers > 1 else "one by one"
     started = time.perf_counter()
     with ExitStack() as stack:

@@ -8,39 +8,6 @@ from mot_cli.commands import options as opt
 from mot_cli.commands._common import console, user_errors
 
 
-def detect_config(
-    detector: str,
-    classes: str,
-    conf: float,
-    imgsz: int,
-    device: str,
-    batch: int,
-    det_txt: Path | None,
-    det_score: str = "auto",
-    slice: str = "off",
-    slice_overlap: float = 0.2,
-):
-    """Build the detect stage's config from CLI options (shared by `detect` and `track`)."""
-    from mot_cli.errors import MotCliError
-    from mot_cli.stages.detect import DetectConfig
-
-    names = tuple(c.strip() for c in classes.split(",") if c.strip())
-    if not names:
-        raise MotCliError(f"--classes {classes!r}: names no class; give names or ids, or 'all'")
-    return DetectConfig(
-        model=detector,
-        classes=names,
-        confidence=conf,
-        image_size=imgsz,
-        device=device,
-        batch=batch,
-        det_txt=det_txt,
-        det_score=det_score,
-        slice=slice,
-        slice_overlap=slice_overlap,
-    )
-
-
 @user_errors
 def detect_command(
     source: opt.Source,
@@ -85,6 +52,7 @@ def detect_command(
       mot-cli detect crowd_1080p.mp4 --slice 960x540 --slice-overlap 0.25
     """
     from mot_cli.pipeline import open_run, produce
+    from mot_cli.recipes import detect_config
     from mot_cli.stages import detect
     from mot_cli.video import FrameRange
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, TypeVar, get_type_hints
 
 import typer
 
+from mot_cli.recipes import DEFAULT_REID, TrackRequest
 from mot_cli.urls import source_argument
 
 R = TypeVar("R")
 
-DEFAULT_REID = "osnet_x0_25_msmt17"
 
 Source = Annotated[
     Path,
@@ -209,56 +209,59 @@ SettingsFile = Annotated[
 ]
 
 
-@dataclass(frozen=True)
 class TrackOptions:
-    """Every option of `track` that decides what is computed for one input, declared once.
+    """The CLI form of `mot_cli.recipes.TrackRequest`: each field's option, by name.
 
-    `track` and `batch` both take them (`with_track_options`), so an option added here reaches
-    every video of a batch as it reaches `track`. `track_configs` turns them into stage configs.
+    `track` and `batch` both take them (`with_track_options`), so an option added here (and
+    to `TrackRequest`, which holds the defaults) reaches every video of a batch as it reaches
+    `track`. The recipes turn the request into stage configs.
     """
 
-    detector: Detector = "yolo11n"
-    classes: Classes = "person"
-    conf: Confidence = 0.3
-    imgsz: ImageSize = 640
-    device: Device = "cpu"
-    batch: Batch = 8
-    det_txt: DetTxt = None
-    det_score: DetScore = "auto"
-    slice: Slice = "off"
-    slice_overlap: SliceOverlap = 0.2
-    masks_txt: MasksTxt = None
-    masks_frames: MasksFrames = "auto"
-    reid: Reid = True
-    reid_model: ReidModel = None
-    reid_backend: ReidBackend = "auto"
-    cmc: Cmc = True
-    cmc_method: CmcMethod = "sparse"
-    sd: Sd = False
-    sd_encoder: SdEncoder = None
-    config: SettingsFile = None
-    settings: Settings = None
-    start: Start = 1
-    end: End = None
-    force: Force = False
-    allow_missing_images: AllowMissingImages = False
+    detector: Detector
+    classes: Classes
+    conf: Confidence
+    imgsz: ImageSize
+    device: Device
+    batch: Batch
+    det_txt: DetTxt
+    det_score: DetScore
+    slice: Slice
+    slice_overlap: SliceOverlap
+    masks_txt: MasksTxt
+    masks_frames: MasksFrames
+    reid: Reid
+    reid_model: ReidModel
+    reid_backend: ReidBackend
+    cmc: Cmc
+    cmc_method: CmcMethod
+    sd: Sd
+    sd_encoder: SdEncoder
+    config: SettingsFile
+    settings: Settings
+    start: Start
+    end: End
+    force: Force
+    allow_missing_images: AllowMissingImages
 
 
 def with_track_options(command: Callable[..., R]) -> Callable[..., R]:
     """Give a command every `TrackOptions` field as a CLI option, in place of its parameter
-    `options: TrackOptions`, and call it with them gathered into one `TrackOptions`.
+    `options: TrackOptions`, and call it with them gathered into one `TrackRequest`.
 
     Typer reads a command's signature, so the options are spliced into it where `options`
-    stands; the command itself sees one frozen value.
+    stands; the command itself sees one frozen value. The defaults are `TrackRequest`'s.
     """
     signature = inspect.signature(command)
     hints = get_type_hints(TrackOptions, include_extras=True)
-    names = [f.name for f in fields(TrackOptions)]
+    defaults = {f.name: f.default for f in fields(TrackRequest)}
+    if set(hints) != set(defaults):  # an option without a request field, or the reverse
+        raise TypeError(f"TrackOptions and TrackRequest differ: {set(hints) ^ set(defaults)}")
+    names = list(defaults)
     spliced = [
         inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+            name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name], annotation=hints[name]
         )
-        for f in fields(TrackOptions)
+        for name in names
     ]
     own = get_type_hints(command, include_extras=True)
     parameters = []
@@ -274,7 +277,7 @@ def with_track_options(command: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> R:
         values = {name: kwargs.pop(name) for name in names if name in kwargs}
-        return command(*args, options=TrackOptions(**values), **kwargs)
+        return command(*args, options=TrackRequest(**values), **kwargs)  # type: ignore[arg-type]
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=parameters, return_annotation=signature.return_annotation

@@ -100,8 +100,8 @@ def segment_command(
           --masks-txt MOTS/train/KITTI-17/gt/gt.txt
     """
     from mot_cli.commands._upstream import open_upstream
-    from mot_cli.commands.track import det_txt_for
     from mot_cli.pipeline import produce
+    from mot_cli.recipes import det_txt_for
     from mot_cli.stages import segment
 
     config = segment.SegmentConfig(

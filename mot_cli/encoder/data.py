@@ -28,8 +28,8 @@ from mot_cli.schema import (
     DETECTIONS_STAGE,
     MASKS,
     MASKS_STAGE,
+    SD_ENCODER_READS,
 )
-from mot_cli.stages.sd_encoder import READS
 
 __all__ = [
     "FrameArrays",
@@ -210,7 +210,7 @@ def check_run(path: Path) -> RunDir:
 
 def upstream_keys(run_dir: RunDir) -> dict[str, str | None]:
     """The keys of the caches training reads, for the checkpoint's record and key."""
-    return {stage: run_dir.completed_key(stage) for stage in READS}
+    return {stage: run_dir.completed_key(stage) for stage in SD_ENCODER_READS}
 
 
 def _frame_rows(table: pa.Table) -> dict[int, np.ndarray]:

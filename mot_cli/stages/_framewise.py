@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from mot_cli.cache import PartialStage, RunDir, write_parquet
+from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.progress import console, progress_bars
 from mot_cli.stages._job import BatchFn, FramewiseJob, StageRun
@@ -261,17 +262,17 @@ def _commit(run_dir: RunDir, source: FrameSource, state: _State, shared: dict) -
     spec = state.spec
     last = _last_frame(source, spec, state.done)
     table = state.partial.join(spec.first, last)
-    run_dir.commit(
+    entry = StageEntry.from_dict(spec.entry).with_fields(
+        key=spec.key,
+        complete=True,
+        frames=(spec.first, last),
+        rows=table.num_rows,
+        seconds=round(state.seconds, 3),
+        **{"pass": shared},
+    )
+    run_dir.write_entry(
         spec.stage,
-        {
-            **spec.entry,
-            "key": spec.key,
-            "complete": True,
-            "frames": [spec.first, last],
-            "rows": table.num_rows,
-            "seconds": round(state.seconds, 3),
-            "pass": shared,
-        },
+        entry,
         {
             run_dir.file(spec.stage).name: lambda path: write_parquet(
                 path, table, stage=spec.stage, key=spec.key

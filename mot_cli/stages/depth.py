@@ -216,7 +216,7 @@ def _pseudo_maps(inputs: StageInputs, spec: StageRun, shape: tuple[int, int]) ->
         rows.append(_map_row(number, pseudo_map(plane, boxes, width, shape, people), width, False))
     table = _maps_table(rows)
     write_table(run_dir.file(spec.stage), table, stage=spec.stage, key=spec.key)
-    run_dir.record(
+    run_dir.write_entry(
         spec.stage,
         {
             **spec.entry,
@@ -288,7 +288,7 @@ def _stats(inputs: StageInputs, key: str, entry: dict) -> None:
             advance(1)
     table = pa.table(columns, schema=DEPTH)
     write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-    run_dir.record(
+    run_dir.write_entry(
         STAGE,
         {
             **entry,

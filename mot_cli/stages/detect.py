@@ -375,7 +375,7 @@ def _keep_masks(
     config = SegmentConfig(backend="yolo-seg")
     key = masks_key(config, model_sha256, detections_key, source.info.fingerprint, list(frames))
     write_table(run_dir.file(MASKS_STAGE), table, stage=MASKS_STAGE, key=key)
-    run_dir.record(
+    run_dir.write_entry(
         MASKS_STAGE,
         {
             "config": asdict(config),
@@ -423,9 +423,9 @@ def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
         "model": {"path": str(path), "sha256": key},
         "score_map": score_map.to_dict(),
     }
-    recorded = run_dir.entry(STAGE) or {}
+    recorded = run_dir.read_entry(STAGE) or {}
     if recorded.get("key") == key and recorded.get("score_map") != entry["score_map"]:
-        run_dir.record(STAGE, {**recorded, "score_map": entry["score_map"]})
+        run_dir.write_entry(STAGE, {**recorded, "score_map": entry["score_map"]})
 
     def write() -> None:
         keep = (rows.frame >= first) & (rows.frame <= last)
@@ -450,7 +450,7 @@ def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
             }
         ).cast(DETECTIONS)
         write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-        run_dir.record(
+        run_dir.write_entry(
             STAGE,
             {**entry, "key": key, "complete": True, "frames": [first, last],
              "rows": table.num_rows},
@@ -471,7 +471,7 @@ def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
 
 def recorded_score_map(run_dir: RunDir, table: pa.Table | None = None) -> ScoreMap:
     """The calibration recorded with the detections cache (older caches: from their range)."""
-    entry = run_dir.entry(STAGE) or {}
+    entry = run_dir.read_entry(STAGE) or {}
     if isinstance(entry.get("score_map"), dict):
         return ScoreMap.from_dict(entry["score_map"])
     if table is None:
@@ -483,7 +483,7 @@ def recorded_score_map(run_dir: RunDir, table: pa.Table | None = None) -> ScoreM
 def recorded_class_names(run_dir: RunDir) -> dict[int, str]:
     """Detector class id -> name, as the detections cache recorded them (caches made before
     names were recorded: the one class their config asked for, when it names one)."""
-    entry = run_dir.entry(STAGE) or {}
+    entry = run_dir.read_entry(STAGE) or {}
     names = entry.get("class_names")
     if isinstance(names, dict):
         return {int(i): str(name) for i, name in names.items() if str(i).lstrip("-").isdigit()}

@@ -200,7 +200,7 @@ def plan_import(inputs: StageInputs, masks_txt: Path, frames: str, entry: dict) 
             "frame_base_from": settled.why, "masks": wanted, "matched": len(mask_rows),
             "min_box_iou": MIN_BOX_IOU,
         }  # fmt: skip
-        run_dir.record(
+        run_dir.write_entry(
             MASKS_STAGE,
             {**entry, "import": record, "key": key, "complete": True, "frames": [first, last],
              "rows": table.num_rows, "seconds": round(time.perf_counter() - started, 3)},

@@ -85,7 +85,7 @@ def plan(inputs: StageInputs, config: SdEmbedConfig) -> TableJob:
         path, sha = model.path, model.sha256
     elif SD_ENCODER_STAGE in inputs.keys:
         path = inputs.run_dir.file(SD_ENCODER_STAGE)
-        entry = inputs.run_dir.entry(SD_ENCODER_STAGE) or {}
+        entry = inputs.run_dir.read_entry(SD_ENCODER_STAGE) or {}
         sha = (entry.get("files") or {}).get(path.name) or resolve_model(path).sha256
     else:
         raise MotCliError(
@@ -132,7 +132,7 @@ def _embed(inputs: StageInputs, checkpoint: Path, key: str, entry: dict) -> None
         torch.set_num_threads(threads)
     table = embeddings_table(numbers, embeddings, dim)
     write_table(run_dir.file(STAGE), table, stage=STAGE, key=key)
-    run_dir.record(
+    run_dir.write_entry(
         STAGE,
         {
             **entry,

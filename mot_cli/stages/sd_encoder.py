@@ -24,6 +24,7 @@ from mot_cli.schema import (
     DETECTIONS_STAGE,
     MASKS,
     MASKS_STAGE,
+    SD_ENCODER_READS,
     SD_ENCODER_STAGE,
 )
 from mot_cli.stages._job import StageInputs, TableJob
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from mot_cli.encoder.train import TrainConfig, Trained
 
 STAGE = SD_ENCODER_STAGE
-READS = (DETECTIONS_STAGE, MASKS_STAGE, DEPTH_MAPS_STAGE)
+READS = SD_ENCODER_READS
 """The caches the encoder learns from and embeds (a run folder's detections, masks, maps)."""
 
 __all__ = ["READS", "STAGE", "SdEncoderConfig", "plan", "store"]
@@ -134,7 +135,7 @@ def store(run_dir: RunDir, trained: Trained, key: str, upstream: dict[str, str])
     def write_record(target) -> None:
         write_json(target, record)
 
-    run_dir.commit(
+    run_dir.write_entry(
         STAGE,
         {
             "key": key,

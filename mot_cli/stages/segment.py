@@ -265,7 +265,7 @@ def _run_pairs(
     pairs = run_pass(run_dir, PairedFrames(inputs.source), [lane])[PAIRS_STAGE]
     table = pairs.select(MASKS.names).replace_schema_metadata(None).cast(MASKS)
     write_table(run_dir.file(STAGE), table, stage=STAGE, key=spec.key)
-    run_dir.record(
+    run_dir.write_entry(
         STAGE,
         {
             **spec.entry,

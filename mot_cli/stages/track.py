@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from mot_cli.cache import RunDir, stage_key, write_parquet
 from mot_cli.detections import Detections
+from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.schema import (
     CAMERA_MOTION_STAGE,
@@ -31,6 +32,20 @@ from mot_cli.tracking.classes import ClassTracks, track_by_class
 STAGE = TRACKS_STAGE
 
 
+CUE_CACHES = (SD_EMBEDDINGS_STAGE, MASKS_STAGE)  # the caches only some settings read
+
+
+def cue_caches(config: TrackerConfig) -> dict[str, str]:
+    """The cue caches these settings read, each with why: the one place that decides them
+    (the recipes make these stages, `plan` reads them and fails when one is missing)."""
+    needed = {}
+    if config.w_sd > 0:
+        needed[SD_EMBEDDINGS_STAGE] = "w_sd > 0 (the S_sd cue) needs sd embeddings"
+    if config.w_iom > 0 or config.mask_occlusion:
+        needed[MASKS_STAGE] = "w_iom > 0 and mask_occlusion need masks"
+    return needed
+
+
 def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
     """Track the frames detection covered, reading the finished caches in `inputs.keys`.
 
@@ -44,15 +59,14 @@ def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
     frames = inputs.run_dir.covered(inputs.frames, [DETECTIONS_STAGE])
     # the scores' calibration is the detections' but not in their key (mot_cli/scores.py)
     score_map = detect.recorded_score_map(inputs.run_dir)
-    used = dict(inputs.keys)
-    for stage, wanted, what in (
-        (SD_EMBEDDINGS_STAGE, config.w_sd > 0, "w_sd > 0 (the S_sd cue) needs sd embeddings"),
-        (MASKS_STAGE, config.w_iom > 0 or config.mask_occlusion,
-         "w_iom > 0 and mask_occlusion need masks"),
-    ):  # fmt: skip
-        if not wanted:
-            used.pop(stage, None)
-        elif stage not in used:
+    needed = cue_caches(config)
+    used = {
+        stage: key
+        for stage, key in inputs.keys.items()
+        if stage not in CUE_CACHES or stage in needed
+    }
+    for stage, what in needed.items():
+        if stage not in used:
             raise MotCliError(f"{what}: track with --sd, or run `mot-cli segment` first")
     upstream = used | {"score_map": score_map.describe()}
     key = stage_key(STAGE, config=config.to_dict(), upstream=upstream, frames=list(frames))
@@ -123,23 +137,22 @@ def write(
     if mots is not None:
         mots_text = format_mots(mots)
         writers[mots.path.name] = lambda path: path.write_bytes(mots_text.encode("utf-8"))
-    run_dir.commit(
-        STAGE,
-        {
-            "key": key,
-            "complete": True,
-            "config": config.to_dict(),
-            "upstream": upstream,
-            "frames": [first, last],
-            "rows": table.num_rows,
+    entry = StageEntry(
+        key=key,
+        complete=True,
+        config=config.to_dict(),
+        upstream=upstream,
+        frames=(first, last),
+        rows=table.num_rows,
+        seconds=round(time.perf_counter() - started, 3),
+        extra={
             "ids": len(np.unique(tracks.id)),
             "classes": {str(c): names.get(int(c), str(c)) for c in np.unique(classified.cls)},
             "mot_txt": text_path.name,
             **({"mots_txt": mots.path.name} if mots is not None else {}),
-            "seconds": round(time.perf_counter() - started, 3),
         },
-        writers,
     )
+    run_dir.write_entry(STAGE, entry, writers)
     if mots is None:  # a MOTS file of an earlier result describes other tracks
         mots_path(run_dir, name).unlink(missing_ok=True)
 

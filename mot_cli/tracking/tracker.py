@@ -203,6 +203,16 @@ class Tracker:
             det_index=t.det_index[rows].astype(np.int32),
         )
 
+    def step(self, detections: Detections, warp: np.ndarray | None = None) -> _Tracks:
+        """Advance one frame; return every track row matched or started in it, confirmed or
+        not (`key` names a track before it has an id): what offline backfill needs."""
+        return self._step(detections, warp, None)
+
+    @property
+    def keys_issued(self) -> int:
+        """How many track keys were handed out (keys run 0..keys_issued-1)."""
+        return self._next_key
+
     # -- one frame -------------------------------------------------------------------------
 
     def _step(
@@ -645,11 +655,11 @@ def track_sequence(
             raise ValueError(f"frames must increase; frame {number} follows {previous_frame}")
         if previous_frame is not None:
             for _ in range(number - previous_frame - 1):
-                tracker._step(Detections.empty(), None, None)
+                tracker.step(Detections.empty())
         previous_frame = number
         scaled = dets.replace(score=normal[start : start + len(dets)])
         start += len(dets)
-        rows = tracker._step(scaled, warp, None)
+        rows = tracker.step(scaled, warp)
         idx = rows.det_index
         parts.append(
             {
@@ -668,7 +678,7 @@ def track_sequence(
     # the id each key finally got (0: never confirmed); with backfill a confirmed track's
     # confident rows from before its confirmation count too, without it only the rows from
     # confirmation on
-    final = np.zeros(tracker._next_key, np.int64)
+    final = np.zeros(tracker.keys_issued, np.int64)
     np.maximum.at(final, raw["key"], raw["id"])
     ids = raw["id"]
     if cfg.backfill:
