@@ -94,10 +94,23 @@ class TrackerConfig:
         skip_occluded_embedding: do not update a track's embedding memory from a detection
             another detection covers by more than `occlusion_threshold` (ref: SAM2MOT).
         occlusion_threshold: covered fraction of a detection's box counted as occluded.
-        reid_recovery: match still-unmatched detections to lost tracks by appearance alone.
+        appearance_margin: first round, where the IoU gate lets a track reach two or more
+            detections (or a detection two or more tracks): a pair whose appearance
+            similarity falls more than this below the best such alternative is ruled out,
+            so appearance decides between overlapping candidates (detections another box
+            covers past `occlusion_threshold` are exempt: their crops show someone else);
+            2 (the width of the cosine range) switches it off.
+        reid_recovery: match still-unmatched detections to lost tracks by appearance, only
+            where the track's motion makes the match plausible: within a radius around its
+            camera-compensated prediction (or its camera-compensated last box) that grows
+            with the time lost, and never onto a detection that another live track's
+            prediction overlaps at `iou_threshold` (that person is already explained).
         reid_threshold: smallest cosine similarity for that recovery.
-        reid_max_distance: largest centre distance, in box heights of the track's last box,
-            per frame of absence plus one, for that recovery.
+        reid_max_distance: that radius at the first missed frame, in box heights of the
+            track's last box.
+        reid_speed: how fast the radius grows, in box heights per second lost (a walker
+            covers about one body height a second); seconds come from the video's frame
+            rate, 25 fps when it is unknown.
         std_position: Kalman position noise as a fraction of box size (ref: BoT-SORT).
         std_velocity: Kalman velocity noise as a fraction of box size per frame.
         use_oru: observation-centric re-update on re-association (ref: OC-SORT §3.3, "ORU").
@@ -107,6 +120,9 @@ class TrackerConfig:
             interpolated gap (at both ends) or be backfilled; weaker ones never make a track
             grow boxes.
         interpolate_max_gap: offline only: linearly fill gaps up to this many frames (0: off).
+        offline_cmc: offline only: relink, interpolate and smooth in camera-compensated
+            coordinates (the camera-motion warps chained into one reference frame), so a
+            filled-in box follows the camera instead of a straight line in the image.
         min_track_length: offline only: drop tracks with fewer observed frames than this.
         min_track_score: offline only: drop tracks whose mean normalised detection score is
             below this.
@@ -149,15 +165,18 @@ class TrackerConfig:
     bisoftmax_temperature: float = 0.1
     skip_occluded_embedding: bool = True
     occlusion_threshold: float = 0.5
+    appearance_margin: float = 0.2
     reid_recovery: bool = True
     reid_threshold: float = 0.65
     reid_max_distance: float = 0.5
+    reid_speed: float = 1.0
     std_position: float = 1.0 / 20.0
     std_velocity: float = 1.0 / 160.0
     use_oru: bool = True
     backfill: bool = False
     fill_min_score: float = 0.3
     interpolate_max_gap: int = 30
+    offline_cmc: bool = True
     min_track_length: int = 10
     min_track_score: float = 0.0
     relink: bool = False
@@ -246,6 +265,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "occlusion_threshold": (0.0, 1.0),
     "reid_threshold": (-1.0, 1.0),
     "reid_max_distance": (0.0, None),
+    "reid_speed": (0.0, None),
+    "appearance_margin": (0.0, 2.0),
     "std_position": (1e-6, 10.0),
     "std_velocity": (1e-6, 10.0),
     "interpolate_max_gap": (0, None),
