@@ -102,45 +102,47 @@ def time_ours(work: Path, source: str, sequences, settings: list[str],
 
 
 def run_peers(work: Path, source: str, sequences, peers: list[str],
-              reuse: bool = False) -> dict[str, float]:
+              reuse: bool = False, workers: int = 1) -> dict[str, float]:
     """Each peer on each sequence; returns association ms/frame per peer (all frames).
 
     With `reuse`, a peer whose output for a sequence exists (from an earlier run on the same
     caches) is not run again: its tracks only depend on the cached detections and
     embeddings, which this bench never changes once filled; its time comes from the saved
-    summary when there is one.
+    summary. The runs share `workers` long-lived boxmot processes (start-up paid once).
     """
-    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer
+    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer_batch
     from mot_cli.formats.seqinfo import read_seqinfo
 
     python = ensure_boxmot_env()
-    timing = {}
+    jobs = []
     for peer in peers:
-        total_ms, total_frames = 0.0, 0
         for seq in sequences:
             info = read_seqinfo(seq.seqinfo)
             run = work / source / seq.name
             out = work / source / "trackers" / peer / f"{seq.name}.txt"
-            saved = out.with_suffix(".json")
-            if reuse and out.is_file():
-                if saved.is_file():
-                    summary = json.loads(saved.read_text())
-                    total_ms += summary["assoc_ms_per_frame"] * summary["frames"]
-                    total_frames += summary["frames"]
+            if reuse and out.is_file() and out.with_suffix(".json").is_file():
                 continue
-            summary = run_peer(
-                python, peer, out, width=info.width, height=info.height,
+            jobs.append(dict(
+                tracker=peer, out=out, width=info.width, height=info.height,
                 detections=run / "detections.parquet",
                 embeddings=run / "embeddings.parquet",
                 frames=seq.video, num_frames=info.seq_length,
                 reid_weights=MODELS / "osnet_x0_25_msmt17.pth",
-            )
-            saved.write_text(json.dumps(summary) + "\n")
+            ))  # fmt: skip
+    started = time.perf_counter()
+    run_peer_batch(python, jobs, workers)
+    print(f"  {source}: {len(jobs)} peer runs in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    timing = {}
+    for peer in peers:
+        total_ms, total_frames = 0.0, 0
+        for seq in sequences:
+            saved = work / source / "trackers" / peer / f"{seq.name}.json"
+            summary = json.loads(saved.read_text())
             total_ms += summary["assoc_ms_per_frame"] * summary["frames"]
             total_frames += summary["frames"]
         timing[peer] = total_ms / total_frames if total_frames else float("nan")
-        print(f"  {source}/{peer}: {timing[peer]:.2f} ms/frame"
-              + (" (reused)" if reuse else ""), flush=True)
+        print(f"  {source}/{peer}: {timing[peer]:.2f} ms/frame", flush=True)
     return timing
 
 
@@ -249,6 +251,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a MOTChallenge split folder (default: "
                         "the five dev sequences)")
     parser.add_argument("--seqmap", type=Path, help="sequence list for --data")
+    parser.add_argument("--peer-workers", type=int, default=1,
+                        help="boxmot processes running the peers side by side")
     parser.add_argument("--shifted", action="store_true",
                         help="also score the shifted folds (bench/shifted.py)")
     parser.add_argument("--cv-json", type=Path, default=None,
@@ -272,7 +276,8 @@ def main() -> None:
         print(sd_replay_line(args.work, source, sequences, args.settings), flush=True)
         if peers:
             print(f"[{source}] boxmot peers", flush=True)
-            timing.update(run_peers(args.work, source, sequences, peers, args.reuse_peers))
+            timing.update(run_peers(args.work, source, sequences, peers, args.reuse_peers,
+                                    args.peer_workers))
         results = evaluate(args.work, source, sequences, ["ours", *peers])
         (args.work / source / "results.json").write_text(json.dumps(results, indent=1))
         report(source, sequences, timing, results, cv)
@@ -283,7 +288,7 @@ def main() -> None:
         from bench import shifted
 
         found = shifted.run(args.work, args.sources, list(shifted.SHIFTS), peers, args.settings,
-                            reuse=args.reuse_peers)
+                            reuse=args.reuse_peers, workers=args.peer_workers)
         path = args.work / "shifted" / "results.json"
         path.write_text(json.dumps(found, indent=1) + "\n")
     if cv_path:

@@ -187,31 +187,30 @@ def sequence_inputs(work: Path, source: str, seq: DevSequence, shift: Shift):
     )
 
 
-def run_peers(
+def peer_jobs(
     work: Path, source: str, seq: DevSequence, shift: Shift, peers: list[str], reuse: bool
-) -> dict[str, Path]:
-    """Every peer on the shifted input; returns each one's result file."""
-    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer
+) -> tuple[list[dict], dict[str, Path]]:
+    """The shifted input written for the peers, their jobs, and each one's result file."""
     from mot_cli.formats.seqinfo import read_seqinfo
 
     info = read_seqinfo(seq.seqinfo)
     base = work / "shifted" / shift.name
     frames = write_frames(seq.video, base / "frames" / f"{seq.name}.mp4", shift, info.seq_length)
     dets, embs = write_peer_inputs(work / source / seq.name, base / source / seq.name, shift)
-    python = ensure_boxmot_env()
-    out = {}
+    jobs, out = [], {}
     for peer in peers:
         path = base / source / "trackers" / peer / f"{seq.name}.txt"
-        if not (reuse and path.is_file()):
-            run_peer(
-                python, peer, path,
-                width=round(info.width * shift.scale), height=round(info.height * shift.scale),
-                detections=dets, embeddings=embs, frames=frames,
-                num_frames=shift.length(info.seq_length),
-                reid_weights=MODELS / "osnet_x0_25_msmt17.pth",
-            )  # fmt: skip
         out[peer] = path
-    return out
+        if reuse and path.is_file() and path.with_suffix(".json").is_file():
+            continue
+        jobs.append(dict(
+            tracker=peer, out=path,
+            width=round(info.width * shift.scale), height=round(info.height * shift.scale),
+            detections=dets, embeddings=embs, frames=frames,
+            num_frames=shift.length(info.seq_length),
+            reid_weights=MODELS / "osnet_x0_25_msmt17.pth",
+        ))  # fmt: skip
+    return jobs, out
 
 
 def score_file(inputs, path: Path) -> float:
@@ -233,20 +232,29 @@ def run(
     peers: list[str],
     settings: list[str],
     reuse: bool = True,
+    workers: int = 1,
 ) -> dict:
     """Score ours and every peer on each (shift, source, sequence); print and return them."""
+    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer_batch
     from mot_cli.tracking import TrackerConfig
 
     config = TrackerConfig().with_overrides(settings)
     results: dict = {}
+    python = ensure_boxmot_env() if peers else None
     for shift_name in shifts:
         shift = SHIFTS[shift_name]
         for source in sources:
             rows = results.setdefault(shift_name, {}).setdefault(source, {})
+            jobs, files_of = [], {}
+            for seq in DEV_SET:
+                todo, files_of[seq.name] = peer_jobs(work, source, seq, shift, peers, reuse)
+                jobs += todo
+            if jobs:
+                run_peer_batch(python, jobs, workers)
             for seq in DEV_SET:
                 inputs = sequence_inputs(work, source, seq, shift)
                 ours = 100 * float(inputs.score(inputs.track(config)).summary()["HOTA"])
-                files = run_peers(work, source, seq, shift, peers, reuse) if peers else {}
+                files = files_of[seq.name]
                 scored = {peer: score_file(inputs, path) for peer, path in files.items()}
                 best = max(scored, key=scored.get) if scored else None
                 rows[seq.name] = {"ours": ours, "peers": scored, "best_peer": best,
@@ -294,13 +302,15 @@ def main() -> None:
                         help="run peers again even where their shifted output exists")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".runs")
     parser.add_argument("--set", dest="settings", action="append", default=[])
+    parser.add_argument("--peer-workers", type=int, default=1,
+                        help="boxmot processes running the peers side by side")
     args = parser.parse_args()
     import os
 
     os.environ.update(bench_env())
     peers = [] if args.no_peers else args.peers
     results = run(args.work, args.sources, args.shifts, peers, args.settings,
-                  reuse=not args.rerun_peers)
+                  reuse=not args.rerun_peers, workers=args.peer_workers)
     path = args.work / "shifted" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")

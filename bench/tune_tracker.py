@@ -198,10 +198,29 @@ def sample_space(count: int, seed: int) -> list[dict[str, str]]:
     return out
 
 
-def neighbours(point: dict[str, str]) -> list[dict[str, str]]:
-    """The points one step away on one axis of SPACE."""
+def _as_number(value: object) -> float:
+    if isinstance(value, str):
+        words = {"true": 1.0, "false": 0.0}
+        return words[value] if value in words else float(value)
+    return float(value)
+
+
+def base_point(base: TrackerConfig) -> dict[str, str]:
+    """The point of SPACE closest to `base` (the shipped defaults, with any --set), so the
+    search always starts from where the defaults are."""
+    point = {}
+    for name, values in SPACE.items():
+        target = _as_number(getattr(base, name))
+        point[name] = min(values, key=lambda v: abs(_as_number(v) - target))
+    return point
+
+
+def neighbours(point: dict[str, str], axes: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """The points one step away on one axis of SPACE (only `axes`, when given)."""
     out = []
     for name, values in SPACE.items():
+        if axes is not None and name not in axes:
+            continue
         index = values.index(point[name])
         for step in (-1, 1):
             if 0 <= index + step < len(values):
@@ -330,13 +349,14 @@ def select(
     keys: list[Key],
     starts: list[dict[str, str]],
     steps: int = 8,
+    axes: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """The best start on `keys`, then steepest ascent over its neighbours while it improves."""
     results = scorer(starts)
     best = max(range(len(starts)), key=lambda i: (*objective(results[i], keys), -i))
     point, value = starts[best], objective(results[best], keys)
     for _ in range(steps):
-        around = neighbours(point)
+        around = neighbours(point, axes)
         scored = [objective(r, keys) for r in scorer(around)]
         top = max(range(len(scored)), key=lambda i: (*scored[i], -i))
         if not _better(scored[top], value):
@@ -352,6 +372,8 @@ def cross_validate(
     starts: list[dict[str, str]],
     ablate: bool,
     out: Path | None = None,
+    steps: int = 8,
+    axes: Sequence[str] | None = None,
 ) -> None:
     """Print in-sample and left-out HOTA per sequence and combined, per source.
 
@@ -362,9 +384,9 @@ def cross_validate(
     """
     names = [seq.name for seq in next(iter(sources.values()))]
     keys = [(source, name) for source in sources for name in names]
-    best = select(scorer, objective, keys, starts)
+    best = select(scorer, objective, keys, starts, steps, axes)
     folds = {
-        name: select(scorer, objective, [k for k in keys if k[1] != name], starts)
+        name: select(scorer, objective, [k for k in keys if k[1] != name], starts, steps, axes)
         for name in names
     }
     picked = scorer([best])[0]
@@ -478,6 +500,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--objective", choices=("worst", "margin", "mean"), default="worst",
                    help="--cv: what a pick maximises (see Objective)")
     p.add_argument("--seed", type=int, default=0, help="--cv: seed of that sample")
+    p.add_argument("--steps", type=int, default=8, help="--cv: most steps of the climb")
+    p.add_argument("--axes", nargs="+", choices=list(SPACE), default=None,
+                   help="--cv: climb only along these axes (default: all of SPACE)")
     p.add_argument("--ablate", action="store_true", help="--cv: what each offline step brings")
     p.add_argument("--workers", type=int, default=1, help="--cv: processes")
     p.add_argument("--cv-json", type=Path, default=RUNS / "cv.json",
@@ -498,11 +523,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
         peers = load_peers(args.runs, names) if args.objective != "mean" else None
-        starts = sample_space(args.samples, args.seed)
+        starts = [base_point(base), *sample_space(max(args.samples - 1, 0), args.seed)]
         scorer = Scorer(sources, base, args.workers)
         try:
             cross_validate(sources, scorer, Objective(args.objective, peers), starts,
-                           args.ablate, args.cv_json)
+                           args.ablate, args.cv_json, args.steps, args.axes)
         finally:
             scorer.close()
         return

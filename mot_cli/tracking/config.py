@@ -40,6 +40,24 @@ all five. What moved from the previous (three-sequence, rank-scaled) defaults, a
   between observations scoring at least ``fill_min_score=0.3``) and ``smooth_sigma=5``
   stay; ``backfill`` is off (it gained nothing left-out); ``min_track_length=10`` is
   neutral left-out (+0.02) and ``min_track_score`` is off.
+
+Issue 18 (ETH-Sunnyday, a camera pushed forward along a pavement, lost badly while unseen)
+changed the method, not only the numbers:
+
+- Re-identification could merge people: its radius grew by half a box height per frame lost
+  around the last box in the image, so a lost track took over a look-alike who entered
+  metres away. Now the radius is ``reid_max_distance + reid_speed x seconds lost`` box
+  heights around the camera-compensated prediction (or last box), and a detection that a
+  live track's prediction overlaps is never taken (tests/test_tracking_no_merge.py).
+- Appearance never decided inside the IoU-gated round (``w_emb=0`` and ``1.25`` wrote
+  byte-identical tracks): where the gate leaves a choice, ``appearance_margin`` rules out
+  candidates that look clearly worse than the best one.
+- Offline steps drew straight lines in an image the camera kept moving: they now run in
+  camera-compensated coordinates (``offline_cmc``).
+- ACF/DPM scores: a scene scoring lower than the calibration files gets the centre lowered,
+  at most one width (mot_cli/scores.py says the rule and why it cannot collapse).
+- The objective (``bench/tune_tracker.py --cv``) is now the *worst* margin over the best
+  boxmot peer across the six dev sequences x two sources, the mean margin breaking ties.
 """
 
 from __future__ import annotations
