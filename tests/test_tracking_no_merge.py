@@ -176,3 +176,45 @@ def test_interpolation_follows_the_camera() -> None:
             assert error < worst_allowed
         else:
             assert error >= 40.0  # a straight line in the image misses the jolt
+
+
+def _explained_scene(with_b: bool) -> tuple[set[int], set[int]]:
+    """A stands at x=100, B (unless `with_b`) at x=180; A is hidden in frames 11-13; in frame
+    14 a box D that looks like A appears at x=160, within A's recovery radius but overlapping
+    B's prediction. Returns A's ids before the gap and the id D received (empty: none)."""
+    a, b = _looks(8), _looks(9)
+    tracker = Tracker(TrackerConfig(min_hits=1), FPS)
+    before: set[int] = set()
+    d_ids: set[int] = set()
+    for f in range(1, 15):
+        boxes, embs = [], []
+        if f <= 10:
+            boxes.append([100.0, 300.0, 150.0, 420.0])
+            embs.append(a)
+        if with_b:
+            boxes.append([180.0, 300.0, 230.0, 420.0])
+            embs.append(b)
+        if f == 14:
+            boxes.append([160.0, 300.0, 210.0, 420.0])
+            embs.append(a)
+        dets = Detections(
+            np.array(boxes, np.float32).reshape(-1, 4),
+            np.full(len(boxes), 0.9, np.float32),
+            np.zeros(len(boxes), np.int32),
+            embedding=np.array(embs, np.float32).reshape(-1, 128),
+        )
+        out = tracker.update(dets)
+        for track_id, det in zip(out.ids.tolist(), out.det_index.tolist(), strict=True):
+            if f <= 10 and det == 0:
+                before.add(track_id)
+            if f == 14 and det == len(boxes) - 1:
+                d_ids.add(track_id)
+    return before, d_ids
+
+
+def test_no_recovery_onto_a_detection_another_live_track_explains() -> None:
+    before, d_ids = _explained_scene(with_b=True)
+    assert before.isdisjoint(d_ids), (before, d_ids)
+    # control: without B nearby the same box is within A's gate and A takes it back
+    before, d_ids = _explained_scene(with_b=False)
+    assert d_ids == before
