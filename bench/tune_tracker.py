@@ -76,6 +76,8 @@ SPACE: dict[str, tuple[str, ...]] = {
     "reid_recovery": ("false", "true"),
     "reid_speed": ("0.25", "0.5", "1", "2"),
     "reid_max_distance": ("0.25", "0.5", "1"),
+    "relink": ("false", "true"),
+    "relink_threshold": ("0.6", "0.7", "0.8"),
     "appearance_margin": ("0.1", "0.2", "0.3", "2"),
     "offline_cmc": ("false", "true"),
     "backfill": ("false", "true"),
@@ -502,6 +504,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                    help="--cv: what a pick maximises (see Objective)")
     p.add_argument("--seed", type=int, default=0, help="--cv: seed of that sample")
     p.add_argument("--steps", type=int, default=8, help="--cv: most steps of the climb")
+    p.add_argument("--peer-hota", type=Path, default=None,
+                   help="--cv: best peer HOTA per source and sequence as JSON "
+                   "({source: {sequence: hota}}) instead of association.py's results.json")
     p.add_argument("--axes", nargs="+", choices=list(SPACE), default=None,
                    help="--cv: climb only along these axes (default: all of SPACE)")
     p.add_argument("--ablate", action="store_true", help="--cv: what each offline step brings")
@@ -524,6 +529,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
         peers = load_peers(args.runs, names) if args.objective != "mean" else None
+        if args.peer_hota is not None:
+            given = json.loads(args.peer_hota.read_text())
+            peers = {(s, n): float(v) for s in names for n, v in given[s].items()}
         starts = [base_point(base), *sample_space(max(args.samples - 1, 0), args.seed)]
         scorer = Scorer(sources, base, args.workers)
         try:
