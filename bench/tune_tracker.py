@@ -76,6 +76,7 @@ SPACE: dict[str, tuple[str, ...]] = {
     "reid_recovery": ("false", "true"),
     "reid_speed": ("0.25", "0.5", "1", "2"),
     "reid_max_distance": ("0.25", "0.5", "1"),
+    "reid_margin": ("-2", "0", "0.05", "0.1"),
     "relink": ("false", "true"),
     "relink_threshold": ("0.6", "0.7", "0.8"),
     "appearance_margin": ("0.1", "0.2", "0.3", "2"),

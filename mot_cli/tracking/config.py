@@ -124,6 +124,9 @@ class TrackerConfig:
             with the time lost, and never onto a detection that another live track's
             prediction overlaps at `iou_threshold` (that person is already explained).
         reid_threshold: smallest cosine similarity for that recovery.
+        reid_margin: the detection must also look more like the lost track than like any
+            other track (live or lost) by this much cosine; in a group of look-alikes
+            appearance cannot say who is who. -2 switches it off.
         reid_max_distance: that radius at the first missed frame, in box heights of the
             track's last box.
         reid_speed: how fast the radius grows, in box heights per second lost (a walker
@@ -186,6 +189,7 @@ class TrackerConfig:
     appearance_margin: float = 0.2
     reid_recovery: bool = True
     reid_threshold: float = 0.65
+    reid_margin: float = 0.05
     reid_max_distance: float = 0.5
     reid_speed: float = 1.0
     std_position: float = 1.0 / 20.0
@@ -284,6 +288,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "reid_threshold": (-1.0, 1.0),
     "reid_max_distance": (0.0, None),
     "reid_speed": (0.0, None),
+    "reid_margin": (-2.0, 2.0),
     "appearance_margin": (0.0, 2.0),
     "std_position": (1e-6, 10.0),
     "std_velocity": (1e-6, 10.0),

@@ -399,7 +399,9 @@ class Tracker:
         or last box (both already moved by the camera warps), and no other live track (one
         observed in the previous frame) overlaps the detection with its prediction at
         `iou_threshold`: a lost person is never recovered onto someone the tracker is
-        following, however alike they look.
+        following, however alike they look. The detection must also look more like the lost
+        track than like any other track, by `reid_margin`: in a group of look-alikes
+        appearance cannot say who is who.
         """
         cfg = self.config
         tr = self._tracks
@@ -419,6 +421,10 @@ class Tracker:
         allowed = (
             (sim >= cfg.reid_threshold) & (dist <= radius[:, None]) & tr.has_embedding[rows, None]
         )
+        if cfg.reid_margin > -2.0 and allowed.any():
+            allowed &= sim >= _best_other(tr.embedding, tr.has_embedding, rows, det_emb) + (
+                cfg.reid_margin
+            )
         live = np.flatnonzero(tr.since_update <= 1)
         if len(live):
             covers = iou_matrix(predicted[live], det_xyxy) >= cfg.iou_threshold  # (L, D)
@@ -605,6 +611,28 @@ class Tracker:
         rows = np.flatnonzero(ready)
         tr.id[rows] = np.arange(self._next_id, self._next_id + len(rows))
         self._next_id += len(rows)
+
+
+def _best_other(
+    memory: np.ndarray, present: np.ndarray, rows: np.ndarray, det_emb: np.ndarray
+) -> np.ndarray:
+    """(R, D): for each of `rows` and each detection, the highest cosine similarity of the
+    detection to any *other* track with an appearance memory (-1 when there is none)."""
+    out = np.full((len(rows), len(det_emb)), -1.0)
+    have = np.flatnonzero(present)
+    if len(have) == 0 or len(det_emb) == 0:
+        return out
+    every = cosine_similarity(memory[have], det_emb)  # (H, D)
+    top = np.argmax(every, axis=0)
+    first = every[top, np.arange(every.shape[1])]
+    if len(have) > 1:
+        masked = every.copy()
+        masked[top, np.arange(every.shape[1])] = -np.inf
+        second = masked.max(axis=0)
+    else:
+        second = np.full(len(det_emb), -1.0)
+    is_top = have[top][None, :] == rows[:, None]  # (R, D): the row is the detection's top
+    return np.where(is_top, second[None, :], first[None, :])
 
 
 def appearance_gate(
