@@ -164,7 +164,7 @@ class TrackerConfig:
     """
 
     score_scale: str = "raw"
-    det_threshold: float = 0.55
+    det_threshold: float = 0.6
     new_track_threshold: float = 0.0
     low_threshold: float = 0.35
     use_byte: bool = True
@@ -191,7 +191,7 @@ class TrackerConfig:
     reid_threshold: float = 0.65
     reid_margin: float = 0.05
     reid_max_distance: float = 0.5
-    reid_speed: float = 1.0
+    reid_speed: float = 0.25
     std_position: float = 1.0 / 20.0
     std_velocity: float = 1.0 / 160.0
     use_oru: bool = True
