@@ -46,12 +46,15 @@ class DevSequence:
 
 
 # The dev set: the one place the benches learn where the data is (../shared/datasets/README.md,
-# "The dev set"). Every bench and the tuning use all five, each with its own benchmark's rules.
+# "The dev set"). Every bench and the tuning use all six, each with its own benchmark's rules.
+# ETH-Sunnyday (a camera on a cart pushed forward along a pavement, 14 fps) joined last: the
+# defaults tuned on the other five lost it badly while it was still unseen (issue 18).
 DEV_SET: tuple[DevSequence, ...] = (
     DevSequence("TUD-Campus", MOT15, "MOT15", VIDEOS / "TUD-Campus.mp4"),
     DevSequence("TUD-Stadtmitte", MOT15, "MOT15", VIDEOS / "TUD-Stadtmitte.mp4"),
     DevSequence("PETS09-S2L1", MOT15, "MOT15", VIDEOS / "PETS09-S2L1.avi"),
     DevSequence("KITTI-17", MOT15, "MOT15", VIDEOS / "KITTI-17.mp4"),
+    DevSequence("ETH-Sunnyday", MOT15, "MOT15", VIDEOS / "ETH-Sunnyday.mp4"),
     DevSequence("MOT16-11", MOT16, "MOT16", VIDEOS / "MOT16-11.mp4"),
 )
 DEV = {seq.name: seq for seq in DEV_SET}

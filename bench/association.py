@@ -1,7 +1,8 @@
 """Our tracker against boxmot's peers on labelled sequences, from the same caches.
 
-By default the sequences are the five dev sequences (bench/_common.py: TUD-Campus,
-TUD-Stadtmitte, PETS09-S2L1, KITTI-17 with MOT15 rules, MOT16-11 with MOT16 rules);
+By default the sequences are the six dev sequences (bench/_common.py: TUD-Campus,
+TUD-Stadtmitte, PETS09-S2L1, KITTI-17, ETH-Sunnyday with MOT15 rules, MOT16-11 with MOT16
+rules);
 ``--data DIR --seqmap FILE`` runs the same comparison on any MOTChallenge split folder
 (``DIR/<seq>/{gt/gt.txt, det/det.txt, seqinfo.ini, img1/}``; the benchmark's rules come from
 the folder's name, as `mot-cli eval` picks them).
@@ -15,7 +16,10 @@ per sequence under that sequence's rules with mot-cli's TrackEval-exact metrics,
 per sequence HOTA / AssA / IDF1 / MOTA / IDSW of ours and every peer, the combined figures
 (TrackEval's combination: counts summed over sequences), and our left-out (leave-one-
 sequence-out) figures beside the in-sample ones when `bench/tune_tracker.py --cv` has
-written them (``--cv-json``, default bench/.runs/cv.json).
+written them (``--cv-json``, default bench/.runs/cv.json). It ends with one table of every
+sequence x source (ours in-sample, left-out, the best peer) and the worst and mean margin
+over the best peer; ``--shifted`` then runs the shifted folds (bench/shifted.py: half frame
+rate, half resolution, peers on the same shifted input).
 
 Association-only time: for boxmot, the time inside `tracker.update()`; for ours, the time of
 `track_sequence` replaying cached detections, embeddings and camera motion (post-processing
@@ -23,7 +27,7 @@ included); per frame over all frames.
 
     python bench/association.py [--sources public yolo] [--peers bytetrack ocsort ...]
                                 [--no-peers] [--work bench/.runs] [--set name=value ...]
-                                [--data DIR --seqmap FILE]
+                                [--data DIR --seqmap FILE] [--shifted]
 """
 
 from __future__ import annotations
@@ -98,45 +102,47 @@ def time_ours(work: Path, source: str, sequences, settings: list[str],
 
 
 def run_peers(work: Path, source: str, sequences, peers: list[str],
-              reuse: bool = False) -> dict[str, float]:
+              reuse: bool = False, workers: int = 1) -> dict[str, float]:
     """Each peer on each sequence; returns association ms/frame per peer (all frames).
 
     With `reuse`, a peer whose output for a sequence exists (from an earlier run on the same
     caches) is not run again: its tracks only depend on the cached detections and
     embeddings, which this bench never changes once filled; its time comes from the saved
-    summary when there is one.
+    summary. The runs share `workers` long-lived boxmot processes (start-up paid once).
     """
-    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer
+    from bench.peers.boxmot_env import ensure_boxmot_env, run_peer_batch
     from mot_cli.formats.seqinfo import read_seqinfo
 
     python = ensure_boxmot_env()
-    timing = {}
+    jobs = []
     for peer in peers:
-        total_ms, total_frames = 0.0, 0
         for seq in sequences:
             info = read_seqinfo(seq.seqinfo)
             run = work / source / seq.name
             out = work / source / "trackers" / peer / f"{seq.name}.txt"
-            saved = out.with_suffix(".json")
-            if reuse and out.is_file():
-                if saved.is_file():
-                    summary = json.loads(saved.read_text())
-                    total_ms += summary["assoc_ms_per_frame"] * summary["frames"]
-                    total_frames += summary["frames"]
+            if reuse and out.is_file() and out.with_suffix(".json").is_file():
                 continue
-            summary = run_peer(
-                python, peer, out, width=info.width, height=info.height,
+            jobs.append(dict(
+                tracker=peer, out=out, width=info.width, height=info.height,
                 detections=run / "detections.parquet",
                 embeddings=run / "embeddings.parquet",
                 frames=seq.video, num_frames=info.seq_length,
                 reid_weights=MODELS / "osnet_x0_25_msmt17.pth",
-            )
-            saved.write_text(json.dumps(summary) + "\n")
+            ))  # fmt: skip
+    started = time.perf_counter()
+    run_peer_batch(python, jobs, workers)
+    print(f"  {source}: {len(jobs)} peer runs in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    timing = {}
+    for peer in peers:
+        total_ms, total_frames = 0.0, 0
+        for seq in sequences:
+            saved = work / source / "trackers" / peer / f"{seq.name}.json"
+            summary = json.loads(saved.read_text())
             total_ms += summary["assoc_ms_per_frame"] * summary["frames"]
             total_frames += summary["frames"]
         timing[peer] = total_ms / total_frames if total_frames else float("nan")
-        print(f"  {source}/{peer}: {timing[peer]:.2f} ms/frame"
-              + (" (reused)" if reuse else ""), flush=True)
+        print(f"  {source}/{peer}: {timing[peer]:.2f} ms/frame", flush=True)
     return timing
 
 
@@ -199,6 +205,38 @@ def report(source: str, sequences, timing: dict, results: dict, cv: dict | None)
         print(f"\nours >= best peer on {wins} of {len(sequences)} sequences ({label})")
 
 
+def margins_table(sequences, every: dict[str, dict], cv: dict | None) -> None:
+    """Every sequence x source: ours in-sample and left-out, the best peer, the margins; then
+    the worst and the mean margin (the tuner's objective, bench/tune_tracker.py)."""
+    print("\n=== every sequence x source (HOTA) ===")
+    print(f"{'sequence':<16}{'source':<8}{'ours':>8}{'left-out':>10}{'best peer':>11}  "
+          f"{'':<12}{'margin':>8}{'left-out':>10}")
+    inside, outside = [], []
+    for source, results in every.items():
+        peers = [t for t in results if t != "ours"]
+        for seq in [s.name for s in sequences] + ["COMBINED"]:
+            ours = 100 * results["ours"][seq]["HOTA"]
+            best = max(peers, key=lambda t: results[t][seq]["HOTA"])
+            peer = 100 * results[best][seq]["HOTA"]
+            row = (cv or {}).get(source, {}).get(seq)
+            held = row["left_out"] if row else None
+            held_text = f"{held:10.2f}" if held is not None else f"{'':>10}"
+            gap_out = f"{held - peer:+10.2f}" if held is not None else f"{'':>10}"
+            print(f"{seq:<16}{source:<8}{ours:8.2f}{held_text}{peer:11.2f}  {best:<12}"
+                  f"{ours - peer:+8.2f}{gap_out}")
+            if seq != "COMBINED":
+                inside.append(ours - peer)
+                if held is not None:
+                    outside.append(held - peer)
+    print(f"margin over the best peer, in-sample: worst {min(inside):+.2f}, mean "
+          f"{sum(inside) / len(inside):+.2f} ({sum(g >= 0 for g in inside)} of {len(inside)} "
+          f">= 0)")
+    if outside:
+        print(f"margin over the best peer, left-out: worst {min(outside):+.2f}, mean "
+              f"{sum(outside) / len(outside):+.2f} ({sum(g >= 0 for g in outside)} of "
+              f"{len(outside)} >= 0)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -213,6 +251,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a MOTChallenge split folder (default: "
                         "the five dev sequences)")
     parser.add_argument("--seqmap", type=Path, help="sequence list for --data")
+    parser.add_argument("--peer-workers", type=int, default=1,
+                        help="boxmot processes running the peers side by side")
+    parser.add_argument("--shifted", action="store_true",
+                        help="also score the shifted folds (bench/shifted.py)")
     parser.add_argument("--cv-json", type=Path, default=None,
                         help="left-out figures written by tune_tracker.py --cv "
                         "(default: WORK/cv.json, dev set only)")
@@ -224,6 +266,7 @@ def main() -> None:
     cv_path = args.cv_json or (args.work / "cv.json" if args.data is None else None)
     cv = json.loads(cv_path.read_text()) if cv_path and cv_path.is_file() else None
     peers = [] if args.no_peers else args.peers
+    every: dict[str, dict] = {}
     for source in args.sources:
         print(f"[{source}] filling caches and running ours", flush=True)
         fill_caches(args.work, source, sequences, args.settings)
@@ -233,10 +276,21 @@ def main() -> None:
         print(sd_replay_line(args.work, source, sequences, args.settings), flush=True)
         if peers:
             print(f"[{source}] boxmot peers", flush=True)
-            timing.update(run_peers(args.work, source, sequences, peers, args.reuse_peers))
+            timing.update(run_peers(args.work, source, sequences, peers, args.reuse_peers,
+                                    args.peer_workers))
         results = evaluate(args.work, source, sequences, ["ours", *peers])
         (args.work / source / "results.json").write_text(json.dumps(results, indent=1))
         report(source, sequences, timing, results, cv)
+        every[source] = results
+    if peers:
+        margins_table(sequences, every, cv)
+    if args.shifted and args.data is None:
+        from bench import shifted
+
+        found = shifted.run(args.work, args.sources, list(shifted.SHIFTS), peers, args.settings,
+                            reuse=args.reuse_peers, workers=args.peer_workers)
+        path = args.work / "shifted" / "results.json"
+        path.write_text(json.dumps(found, indent=1) + "\n")
     if cv_path:
         print(f"\nleft-out figures from {cv_path}" if cv else
               f"\nno left-out figures: run bench/tune_tracker.py --cv (writes {cv_path})")

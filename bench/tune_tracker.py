@@ -1,4 +1,4 @@
-"""Tune `TrackerConfig` on the five dev sequences, with leave-one-sequence-out cross-validation.
+"""Tune `TrackerConfig` on the six dev sequences, with leave-one-sequence-out cross-validation.
 
 The tracker's inputs come from the caches `mot-cli track` wrote (`bench/association.py` fills
 them), loaded exactly as the product loads them (`mot_cli.stages.track.cached_inputs`) and
@@ -13,12 +13,13 @@ Each sequence is scored in memory with `mot_cli.metrics` under its own benchmark
 
 ``--cv`` runs leave-one-sequence-out over the dev sequences and both sources. The procedure
 that picks settings is: score ``--samples`` random points of the search space (SPACE below)
-on the sequences it may see, take the best by the objective, then climb (steepest ascent
-over one-step neighbours) while the objective improves. It runs once per left-out sequence
-on the *other* sequences (both sources) and is scored on the one left out, and once on all
-sequences: that in-sample pick is what the defaults should be. Every point is scored once
-(workers share a memo). ``--ablate`` adds, per offline step, the left-out HOTA of each
-fold's pick with that step switched off.
+on the sequences it may see, take the best by the objective (by default the *worst* margin
+over the best boxmot peer across sequence x source, the mean margin breaking ties), then
+climb (steepest ascent over one-step neighbours) while the objective improves. It runs once
+per left-out sequence on the *other* sequences (both sources) and is scored on the one left
+out, and once on all sequences: that in-sample pick is what the defaults should be. Every
+point is scored once (workers share a memo). ``--ablate`` adds, per offline step, the
+left-out HOTA of each fold's pick with that step switched off.
 
 Examples:
     python bench/tune_tracker.py --per-seq
@@ -72,6 +73,14 @@ SPACE: dict[str, tuple[str, ...]] = {
     "w_emb": ("0.5", "0.75", "1.0", "1.25"),
     "w_angle": ("0", "0.1", "0.2", "0.3"),
     "reid_threshold": ("0.65", "0.75", "0.85"),
+    "reid_recovery": ("false", "true"),
+    "reid_speed": ("0.25", "0.5", "1", "2"),
+    "reid_max_distance": ("0.25", "0.5", "1"),
+    "reid_margin": ("-2", "0", "0.05", "0.1"),
+    "relink": ("false", "true"),
+    "relink_threshold": ("0.6", "0.7", "0.8"),
+    "appearance_margin": ("0.1", "0.2", "0.3", "2"),
+    "offline_cmc": ("false", "true"),
     "backfill": ("false", "true"),
     "fill_min_score": ("0", "0.3", "0.5"),
     "interpolate_max_gap": ("0", "5", "10", "20", "30"),
@@ -193,10 +202,29 @@ def sample_space(count: int, seed: int) -> list[dict[str, str]]:
     return out
 
 
-def neighbours(point: dict[str, str]) -> list[dict[str, str]]:
-    """The points one step away on one axis of SPACE."""
+def _as_number(value: object) -> float:
+    if isinstance(value, str):
+        words = {"true": 1.0, "false": 0.0}
+        return words[value] if value in words else float(value)
+    return float(value)
+
+
+def base_point(base: TrackerConfig) -> dict[str, str]:
+    """The point of SPACE closest to `base` (the shipped defaults, with any --set), so the
+    search always starts from where the defaults are."""
+    point = {}
+    for name, values in SPACE.items():
+        target = _as_number(getattr(base, name))
+        point[name] = min(values, key=lambda v: abs(_as_number(v) - target))
+    return point
+
+
+def neighbours(point: dict[str, str], axes: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """The points one step away on one axis of SPACE (only `axes`, when given)."""
     out = []
     for name, values in SPACE.items():
+        if axes is not None and name not in axes:
+            continue
         index = values.index(point[name])
         for step in (-1, 1):
             if 0 <= index + step < len(values):
@@ -267,25 +295,39 @@ def _hota(result: SequenceResult) -> float:
     return 100 * float(result.summary()["HOTA"])
 
 
+Value = tuple[float, float]  # (primary, tie-break): compared lexicographically
+
+
 @dataclass(frozen=True)
 class Objective:
-    """What a pick maximises over the sequences it may see.
+    """What a pick maximises over the sequences it may see, as (primary, tie-break).
 
+    ``worst`` (the default): the worst over sequence x source of our HOTA minus the best
+    boxmot peer's, the mean of those margins breaking ties; a setting that wins five
+    sequences by a lot and loses a sixth is worth less than one that holds on all six.
+    ``margin``: the mean margin, each capped at `cap` points (the former objective).
     ``mean``: the mean per-sequence HOTA (every sequence counts alike, whatever its length).
-    ``margin``: the mean over sequences of our HOTA minus the best peer's on that sequence,
-    each capped at `cap` points: one sequence's big win cannot pay for another's loss, so
-    the pick is the one that holds on every sequence (the peers' figures come from
-    bench/association.py's results.json).
+    The peers' figures come from bench/association.py's results.json.
     """
 
-    kind: str = "mean"
+    kind: str = "worst"
     peers: dict[Key, float] | None = None
     cap: float = 3.0
 
-    def __call__(self, result: dict[Key, SequenceResult], keys: list[Key]) -> float:
+    def __call__(self, result: dict[Key, SequenceResult], keys: list[Key]) -> Value:
         if self.kind == "mean" or not self.peers:
-            return float(np.mean([_hota(result[k]) for k in keys]))
-        return float(np.mean([min(_hota(result[k]) - self.peers[k], self.cap) for k in keys]))
+            return float(np.mean([_hota(result[k]) for k in keys])), 0.0
+        margins = np.array([_hota(result[k]) - self.peers[k] for k in keys])
+        if self.kind == "worst":
+            return float(margins.min()), float(margins.mean())
+        return float(np.mean(np.minimum(margins, self.cap))), 0.0
+
+
+def _better(a: Value, b: Value, tol: float = 1e-9) -> bool:
+    """Whether `a` beats `b`: a higher primary, or the same primary and a higher tie-break."""
+    if a[0] > b[0] + tol:
+        return True
+    return abs(a[0] - b[0]) <= tol and a[1] > b[1] + tol
 
 
 def load_peers(runs: Path, sources: Sequence[str]) -> dict[Key, float]:
@@ -311,16 +353,17 @@ def select(
     keys: list[Key],
     starts: list[dict[str, str]],
     steps: int = 8,
+    axes: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """The best start on `keys`, then steepest ascent over its neighbours while it improves."""
     results = scorer(starts)
-    best = max(range(len(starts)), key=lambda i: (objective(results[i], keys), -i))
+    best = max(range(len(starts)), key=lambda i: (*objective(results[i], keys), -i))
     point, value = starts[best], objective(results[best], keys)
     for _ in range(steps):
-        around = neighbours(point)
+        around = neighbours(point, axes)
         scored = [objective(r, keys) for r in scorer(around)]
-        top = int(np.argmax(scored))
-        if scored[top] <= value + 1e-9:
+        top = max(range(len(scored)), key=lambda i: (*scored[i], -i))
+        if not _better(scored[top], value):
             break
         point, value = around[top], scored[top]
     return point
@@ -333,6 +376,8 @@ def cross_validate(
     starts: list[dict[str, str]],
     ablate: bool,
     out: Path | None = None,
+    steps: int = 8,
+    axes: Sequence[str] | None = None,
 ) -> None:
     """Print in-sample and left-out HOTA per sequence and combined, per source.
 
@@ -343,9 +388,9 @@ def cross_validate(
     """
     names = [seq.name for seq in next(iter(sources.values()))]
     keys = [(source, name) for source in sources for name in names]
-    best = select(scorer, objective, keys, starts)
+    best = select(scorer, objective, keys, starts, steps, axes)
     folds = {
-        name: select(scorer, objective, [k for k in keys if k[1] != name], starts)
+        name: select(scorer, objective, [k for k in keys if k[1] != name], starts, steps, axes)
         for name in names
     }
     picked = scorer([best])[0]
@@ -368,12 +413,30 @@ def cross_validate(
             peer_text = f"{peer:10.2f}" if peer is not None else f"{'':>10}"
             print(f"{name:<16}{source:<8}{_hota(a):10.2f}{_hota(b):10.2f}{peer_text}  "
                   f"{_describe(_changes(folds[name], best))}")
+        if objective.peers:
+            gaps_in = [_hota(picked[(source, n)]) - objective.peers[(source, n)] for n in names]
+            gaps_out = [_hota(held[n][(source, n)]) - objective.peers[(source, n)] for n in names]
+            record[source]["margins"] = {
+                "in_sample_worst": min(gaps_in), "in_sample_mean": float(np.mean(gaps_in)),
+                "left_out_worst": min(gaps_out), "left_out_mean": float(np.mean(gaps_out)),
+            }
         ci, co = combine_results(inside), combine_results(outside)
         mi = np.mean([_hota(r) for r in inside])
         mo = np.mean([_hota(r) for r in outside])
         print(f"{'COMBINED':<16}{source:<8}{_hota(ci):10.2f}{_hota(co):10.2f}{'':>10}  "
               f"(mean of sequences: {mi:.2f} in-sample, {mo:.2f} left-out)")
         record[source]["COMBINED"] = {"in_sample": _hota(ci), "left_out": _hota(co)}
+    if objective.peers:
+        every = {
+            "in-sample": [_hota(picked[(s, n)]) - objective.peers[(s, n)]
+                          for s in sources for n in names],
+            "left-out": [_hota(held[n][(s, n)]) - objective.peers[(s, n)]
+                         for s in sources for n in names],
+        }  # fmt: skip
+        for when, gaps in every.items():
+            print(f"{when} margin over the best peer, over sequence x source: worst "
+                  f"{min(gaps):+.2f}, mean {np.mean(gaps):+.2f}")
+            record[f"{when}_worst"], record[f"{when}_mean"] = min(gaps), float(np.mean(gaps))
     print(f"\nin-sample pick (the defaults to ship): {_describe(best)}")
     print("(a fold's pick is shown as its differences from the in-sample pick)")
     if out is not None:
@@ -438,9 +501,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--cv", action="store_true", help="leave-one-sequence-out cross-validation")
     p.add_argument("--samples", type=int, default=60,
                    help="--cv: random starting points of the search")
-    p.add_argument("--objective", choices=("mean", "margin"), default="margin",
+    p.add_argument("--objective", choices=("worst", "margin", "mean"), default="worst",
                    help="--cv: what a pick maximises (see Objective)")
     p.add_argument("--seed", type=int, default=0, help="--cv: seed of that sample")
+    p.add_argument("--steps", type=int, default=8, help="--cv: most steps of the climb")
+    p.add_argument("--peer-hota", type=Path, default=None,
+                   help="--cv: best peer HOTA per source and sequence as JSON "
+                   "({source: {sequence: hota}}) instead of association.py's results.json")
+    p.add_argument("--axes", nargs="+", choices=list(SPACE), default=None,
+                   help="--cv: climb only along these axes (default: all of SPACE)")
     p.add_argument("--ablate", action="store_true", help="--cv: what each offline step brings")
     p.add_argument("--workers", type=int, default=1, help="--cv: processes")
     p.add_argument("--cv-json", type=Path, default=RUNS / "cv.json",
@@ -460,12 +529,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
-        peers = load_peers(args.runs, names) if args.objective == "margin" else None
-        starts = sample_space(args.samples, args.seed)
+        peers = load_peers(args.runs, names) if args.objective != "mean" else None
+        if args.peer_hota is not None:
+            given = json.loads(args.peer_hota.read_text())
+            peers = {(s, n): float(v) for s in names for n, v in given[s].items()}
+        starts = [base_point(base), *sample_space(max(args.samples - 1, 0), args.seed)]
         scorer = Scorer(sources, base, args.workers)
         try:
             cross_validate(sources, scorer, Objective(args.objective, peers), starts,
-                           args.ablate, args.cv_json)
+                           args.ablate, args.cv_json, args.steps, args.axes)
         finally:
             scorer.close()
         return

@@ -59,7 +59,7 @@ def small_det_txt(tmp_path: Path) -> Path:
 
     One weak false positive (score -0.5) sets the bottom of the score range, as in real det.txt.
     """
-    lines = [f"{i + 1},-1,{5 + 4 * i},30,20,50,{40 + i % 3},-1,-1,-1" for i in range(20)]
+    lines = [f"{i + 1},-1,{5 + 4 * i},30,20,50,{55 + i % 3},-1,-1,-1" for i in range(20)]
     lines.append("7,-1,120,90,10,20,-0.5,-1,-1,-1")
     path = tmp_path / "det.txt"
     path.write_text("\n".join(lines) + "\n")

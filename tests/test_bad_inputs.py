@@ -69,7 +69,7 @@ def snapshot(*roots: Path) -> dict[str, tuple[str, int]]:
 def det_lines(frames: int, *, skip: tuple[int, ...] = ()) -> list[str]:
     """Public-style detections of the square `write_video` draws."""
     return [
-        f"{i + 1},-1,{5 + 4 * i},30,20,50,{40 + i % 3},-1,-1,-1"
+        f"{i + 1},-1,{5 + 4 * i},30,20,50,{55 + i % 3},-1,-1,-1"
         for i in range(frames)
         if i + 1 not in skip
     ]

@@ -29,7 +29,7 @@ def invoke(*args: object, env: dict[str, str] | None = None):
 
 def det_lines(frames: int) -> list[str]:
     """Public-style detections of the square `write_video` draws."""
-    return [f"{i + 1},-1,{5 + 4 * i},30,20,50,{40 + i % 3},-1,-1,-1" for i in range(frames)]
+    return [f"{i + 1},-1,{5 + 4 * i},30,20,50,{55 + i % 3},-1,-1,-1" for i in range(frames)]
 
 
 def make_clips(root: Path, names: tuple[str, ...] = ("a", "b", "c"), frames: int = 40) -> Path:

@@ -55,10 +55,10 @@ def one_line_error(result, *fragments: str) -> None:
 def track_sample(root: Path, *extra: object) -> Path:
     det = root / "det.txt"
     if not det.exists():
-        lines = [f"{f},-1,{','.join(map(str, walker_box(k, f)))},{40 + (f + k) % 3},-1,-1,-1"
+        lines = [f"{f},-1,{','.join(map(str, walker_box(k, f)))},{55 + (f + k) % 3},-1,-1,-1"
                  for f in range(1, FRAMES + 1) for k in range(len(WALKERS))]  # fmt: skip
         first, last, box = FALSE_POSITIVE
-        lines += [f"{f},-1,{','.join(map(str, box))},41,-1,-1,-1" for f in range(first, last + 1)]
+        lines += [f"{f},-1,{','.join(map(str, box))},56,-1,-1,-1" for f in range(first, last + 1)]
         det.write_text("\n".join(lines) + "\n")
     result = invoke("track", SAMPLE, "--det-txt", det, "--no-reid", "--no-cmc", "--cache-dir",
                     root / "runs", "--set", "min_hits=1", *extra)  # fmt: skip

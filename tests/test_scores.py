@@ -67,6 +67,34 @@ def test_named_calibrations_are_fixed_monotone_logistics() -> None:
     assert PROBABILITY.apply(np.array([-0.2, 0.4, 1.3])).tolist() == pytest.approx([0, 0.4, 1])
 
 
+def test_a_lower_scoring_scene_keeps_its_people_within_one_step_of_log_odds() -> None:
+    acf = NAMED["acf"]
+    # a scene scoring like the files the constants were fitted on keeps the fixed map
+    tud = np.array([10.6, 19.7, 37.2, 55.5, 72.4, 40.0, 90.0])
+    same = acf.fitted_to(tud)
+    assert (same.centre, same.width, same.shift) == (acf.centre, acf.width, 0.0)
+    # ETH-Sunnyday-like margins (median 20.6): the median box is no longer cut to ~0.36
+    rng = np.random.default_rng(0)
+    eth = rng.normal(20.6, 12.0, 1001)
+    eth[0] = 20.6
+    fitted = acf.fitted_to(eth)
+    assert acf.apply(np.array([20.6]))[0] < 0.4 < 0.5 < fitted.apply(np.array([20.6]))[0]
+    # however weak the file, a box's log-odds rise by at most one over the fixed map
+    junk = rng.uniform(-1.0, 3.0, 500)
+    probe = np.linspace(-20.0, 120.0, 50)
+
+    def logit(p: np.ndarray) -> np.ndarray:
+        return np.log(p / (1 - p))
+
+    gain = logit(acf.fitted_to(junk).apply(probe).astype(np.float64)) - logit(
+        acf.apply(probe).astype(np.float64)
+    )
+    assert np.all(gain <= 1.0 + 1e-3) and gain.max() > 0.99
+    # fitting is done once: a fitted map is fixed
+    assert fitted.fitted_to(junk) == fitted
+    assert PROBABILITY.fitted_to(junk) is PROBABILITY
+
+
 def test_auto_reads_the_family_from_the_score_range() -> None:
     assert infer_score_map(np.array([0.5, 0.99])) is PROBABILITY
     assert infer_score_map(np.array([-0.7, 3.0, 122.0])).name == "acf"
@@ -97,7 +125,9 @@ def test_det_txt_import_records_its_calibration(tmp_path: Path, small_video: Pat
     assert result.exit_code == 0, result.output
     assert "read as dpm" in result.stderr
     entry = RunDir(tmp_path / "walk").load_manifest()["stages"]["detections"]
-    assert entry["score_map"] == NAMED["dpm"].to_dict()
+    scores = np.array([-0.4 + 0.1 * (i % 5) for i in range(20)])
+    assert entry["score_map"] == NAMED["dpm"].fitted_to(scores).to_dict()
+    assert entry["score_map"]["shift"] == pytest.approx(0.48)  # capped at one width
     key = entry["key"]
     result = CliRunner().invoke(app, [*args, "--det-score", "acf"])
     assert result.exit_code == 0, result.output

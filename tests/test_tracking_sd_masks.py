@@ -32,7 +32,7 @@ def _who_got_which_id(config: TrackerConfig, sd: bool) -> dict[str, set[int]]:
 
 
 def test_sd_embeddings_on_detections_resolve_the_crossing_without_appearance() -> None:
-    motion_only = TrackerConfig(**_ONLINE, w_emb=0.0, reid_recovery=False)
+    motion_only = TrackerConfig(**_ONLINE, w_emb=0.0, appearance_margin=2.0, reid_recovery=False)
     assert _who_got_which_id(motion_only, sd=False) != {"A": {1}, "B": {2}}
     assert _who_got_which_id(motion_only.replace(w_sd=0.5), sd=True) == {"A": {1}, "B": {2}}
     # carried but unweighted, they change nothing

@@ -56,7 +56,9 @@ def test_crossing_keeps_identities_with_appearance() -> None:
 
 
 def test_crossing_swaps_or_loses_identities_without_appearance() -> None:
-    seen = _identities(TrackerConfig(min_hits=1, w_emb=0.0, reid_recovery=False))
+    seen = _identities(
+        TrackerConfig(min_hits=1, w_emb=0.0, appearance_margin=2.0, reid_recovery=False)
+    )
     assert seen != {"A": {1}, "B": {2}}
 
 

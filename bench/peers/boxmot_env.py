@@ -106,7 +106,37 @@ def run_peer(
     score_norm: str = "auto",
 ) -> dict:
     """Run ``boxmot_runner.py`` for one tracker and sequence; return its JSON summary."""
-    cmd = [str(python), str(RUNNER), "--tracker", tracker, "--out", str(out)]
+    args = runner_args(
+        tracker, out, width=width, height=height, detections=detections, det_txt=det_txt,
+        embeddings=embeddings, frames=frames, num_frames=num_frames,
+        reid_weights=reid_weights, score_norm=score_norm,
+    )  # fmt: skip
+    cmd = [str(python), str(RUNNER), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"boxmot {tracker} failed:\n{done.stderr[-4000:]}")
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"boxmot {tracker} printed no JSON summary:\n{done.stdout[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def runner_args(
+    tracker: str,
+    out: Path,
+    *,
+    width: int,
+    height: int,
+    detections: Path | None = None,
+    det_txt: Path | None = None,
+    embeddings: Path | None = None,
+    frames: Path | None = None,
+    num_frames: int | None = None,
+    reid_weights: Path | None = None,
+    score_norm: str = "auto",
+) -> list[str]:
+    """The runner's command-line arguments for one tracker and sequence."""
+    cmd = ["--tracker", tracker, "--out", str(out)]
     cmd += ["--width", str(width), "--height", str(height), "--score-norm", score_norm]
     if detections is not None:
         cmd += ["--detections", str(detections)]
@@ -120,13 +150,41 @@ def run_peer(
         cmd += ["--num-frames", str(num_frames)]
     if reid_weights is not None:
         cmd += ["--reid-weights", str(reid_weights)]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env())
-    if done.returncode != 0:
-        raise RuntimeError(f"boxmot {tracker} failed:\n{done.stderr[-4000:]}")
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise RuntimeError(f"boxmot {tracker} printed no JSON summary:\n{done.stdout[-2000:]}")
-    return json.loads(lines[-1])
+    return cmd
+
+
+def run_peer_batch(python: Path, jobs: list[dict], workers: int = 1) -> None:
+    """Run many peer jobs in `workers` long-lived processes (bench/peers/boxmot_batch.py).
+
+    Each job is ``runner_args``'s keyword arguments plus ``tracker`` and ``out``; its JSON
+    summary is written beside ``out`` with a ``.json`` suffix.
+    """
+    import tempfile
+
+    if not jobs:
+        return
+    batch = Path(__file__).resolve().with_name("boxmot_batch.py")
+    shares = [jobs[i::workers] for i in range(max(1, workers))]
+    procs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, share in enumerate(s for s in shares if s):
+            spec = [
+                {"argv": runner_args(**job), "summary": str(Path(job["out"]).with_suffix(".json"))}
+                for job in share
+            ]
+            for job in share:
+                Path(job["out"]).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(tmp) / f"jobs{n}.json"
+            path.write_text(json.dumps(spec))
+            log = path.with_suffix(".log")
+            with log.open("w") as err:
+                procs.append((subprocess.Popen(
+                    [str(python), str(batch), str(path)], env=_clean_env(),
+                    stdout=subprocess.DEVNULL, stderr=err,
+                ), log))  # fmt: skip
+        failed = [log.read_text() for proc, log in procs if proc.wait() != 0]
+    if failed:
+        raise RuntimeError(f"boxmot batch failed:\n{failed[0][-4000:]}")
 
 
 if __name__ == "__main__":

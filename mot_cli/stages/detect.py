@@ -411,7 +411,9 @@ def _plan_import(inputs: StageInputs, config: DetectConfig) -> TableJob:
         raise MotCliError(f"{path}: detections file not found")
     seq_length = inputs.source.info.frames
     rows = read_mot(path, kind="det", seq_length=seq_length)  # rows past the end: error
-    score_map = parse_score_map(config.det_score) or infer_score_map(rows.conf)
+    score_map = (parse_score_map(config.det_score) or infer_score_map(rows.conf)).fitted_to(
+        rows.conf
+    )
     key = stage_key(
         STAGE,
         config={"det_txt_sha256": file_sha256(path)},
@@ -477,7 +479,7 @@ def recorded_score_map(run_dir: RunDir, table: pa.Table | None = None) -> ScoreM
     if table is None:
         table = run_dir.read_completed(STAGE, DETECTIONS)
     scores = table.column("score").to_numpy() if table is not None else np.zeros(0)
-    return infer_score_map(scores)
+    return infer_score_map(scores).fitted_to(scores)
 
 
 def recorded_class_names(run_dir: RunDir) -> dict[int, str]:

@@ -9,12 +9,18 @@ Each step below is a pure function on a `TrackTable` and each is switched by the
 - linear interpolation of short gaps (ref: StrongSORT's GSI idea, here linear);
 - Gaussian smoothing of boxes along each track.
 
+With camera motion (`offline_cmc` and the camera-motion warps), these steps run in one
+reference frame's pixels: every box is moved back through the chained warps first and
+forward again last, so a straight line between two observations is a straight line in the
+scene, not in an image that the camera kept moving.
+
 Emitting a track's frames from before its confirmation ("backfill") happens in
 `track_sequence`, which is where those unconfirmed rows are still known.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,8 +295,61 @@ def renumber(table: TrackTable) -> TrackTable:
     return TrackTable(t.frame, lookup[t.id], t.xyxy, t.score, t.det).sorted()
 
 
+def camera_paths(
+    frames: np.ndarray, warps: Mapping[int, np.ndarray]
+) -> dict[int, np.ndarray]:
+    """Per frame, the 3x3 map from the first frame's pixels to that frame's.
+
+    `warps[f]` maps frame f-1 onto frame f (2x3 affine or 3x3); a frame without one counts
+    as a still camera. The chain starts at the smallest frame of `frames` and covers every
+    frame up to the largest.
+    """
+    out: dict[int, np.ndarray] = {}
+    if len(frames) == 0:
+        return out
+    first, last = int(np.min(frames)), int(np.max(frames))
+    current = np.eye(3)
+    for number in range(first, last + 1):
+        warp = warps.get(number) if number > first else None
+        if warp is not None:
+            step = np.eye(3)
+            w = np.asarray(warp, dtype=np.float64)
+            step[: w.shape[0]] = w[:3] if w.shape[0] == 3 else w
+            current = step @ current
+        out[number] = current
+    return out
+
+
+def _move_boxes(xyxy: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """Each box through its own 3x3 affine: centre mapped, size scaled (as the tracker's
+    `warp_boxes` does), so the round trip back is exact."""
+    box = xyxy.astype(np.float64)
+    centre = (box[:, :2] + box[:, 2:]) / 2
+    a = matrices[:, :2, :2]
+    moved = np.einsum("nij,nj->ni", a, centre) + matrices[:, :2, 2]
+    scale = np.sqrt(np.abs(np.linalg.det(a)))[:, None]
+    half = (box[:, 2:] - box[:, :2]) * scale / 2
+    return np.concatenate([moved - half, moved + half], axis=1)
+
+
+def to_reference(
+    table: TrackTable, paths: dict[int, np.ndarray], inverse: bool = False
+) -> TrackTable:
+    """Boxes moved into the first frame's pixels (or back out of them with `inverse`)."""
+    if len(table) == 0:
+        return table
+    chain = np.stack([paths[int(f)] for f in table.frame])
+    if not inverse:
+        chain = np.linalg.inv(chain)
+    moved = _move_boxes(table.xyxy, chain)
+    return TrackTable(table.frame, table.id, moved.astype(np.float32), table.score, table.det)
+
+
 def postprocess_table(
-    table: TrackTable, config: TrackerConfig, embeddings: np.ndarray | None = None
+    table: TrackTable,
+    config: TrackerConfig,
+    embeddings: np.ndarray | None = None,
+    warps: Mapping[int, np.ndarray] | None = None,
 ) -> TrackTable:
     """Apply the config's offline steps: drop weak, relink, drop short, interpolate, smooth.
 
@@ -301,7 +360,13 @@ def postprocess_table(
         table: the online tracker's rows for a whole sequence, scores in [0, 1].
         config: which steps run and with what settings.
         embeddings: optional (M, E) appearance embeddings aligned with `table`'s rows.
+        warps: optional per-frame camera-motion warps (frame f-1 onto frame f); with
+            `offline_cmc` the geometric steps run in camera-compensated coordinates.
     """
+    paths = None
+    if warps and config.offline_cmc and len(table):
+        paths = camera_paths(table.frame, warps)
+        table = to_reference(table, paths)
     if config.min_track_score > 0 and len(table):
         keep = np.isin(table.id, confident_tracks(table, config.min_track_score))
         table = table.select(keep)
@@ -311,6 +376,8 @@ def postprocess_table(
     table = drop_short_tracks(table, config.min_track_length)
     table = interpolate_gaps(table, config.interpolate_max_gap, config.fill_min_score)
     table = smooth_tracks(table, config.smooth_sigma)
+    if paths is not None:
+        table = to_reference(table, paths, inverse=True)
     return renumber(table)
 
 

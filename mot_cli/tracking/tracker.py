@@ -157,6 +157,10 @@ def _widen(memory: np.ndarray, dim: int, what: str) -> np.ndarray:
     raise ValueError(f"{what} width changed from {memory.shape[1]} to {dim} within a sequence")
 
 
+_DEFAULT_FPS = 25.0
+"""Frame rate assumed for `reid_speed` when the video's own is unknown."""
+
+
 class Tracker:
     """Online OC-SORT tracker with Deep OC-SORT appearance; one instance per video.
 
@@ -165,9 +169,14 @@ class Tracker:
     pass probability-like scores (`track_sequence` normalises a sequence for you).
     """
 
-    def __init__(self, config: TrackerConfig | None = None) -> None:
-        """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`."""
+    def __init__(self, config: TrackerConfig | None = None, fps: float | None = None) -> None:
+        """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`.
+
+        `fps` (the video's frame rate; 25 when None) turns the frames a track was lost into
+        seconds for the re-identification gate (`reid_speed`).
+        """
         self.config = config if config is not None else TrackerConfig()
+        self.fps = float(fps) if fps and fps > 0 else _DEFAULT_FPS
         self._noise = kalman.KalmanNoise(self.config.std_position, self.config.std_velocity)
         self.reset()
 
@@ -271,9 +280,17 @@ class Tracker:
         def record(m: Matches, track_rows: np.ndarray, det_rows: np.ndarray) -> None:
             pairs.append((track_rows[m.tracks], det_rows[m.dets]))
 
-        # 1. confident detections, all cues, gated by IoU with the prediction
-        similarity, iou = self._similarity(view, det_view(high))
-        m = assign(similarity, iou >= cfg.iou_threshold)
+        occluded = self._occluded(xyxy, score, masks)
+
+        # 1. confident detections, all cues, gated by IoU with the prediction; where the gate
+        # leaves a choice, appearance rules out the clearly worse candidates
+        similarity, iou, appearance = self._similarity(view, det_view(high))
+        gate = iou >= cfg.iou_threshold
+        if appearance is not None and cfg.appearance_margin < 2.0:
+            gate = appearance_gate(
+                gate, appearance, tr.has_embedding, ~occluded[high], cfg.appearance_margin
+            )
+        m = assign(similarity, gate)
         record(m, all_tracks, high)
         left_tracks, left_high = m.unmatched_tracks, high[m.unmatched_dets]
 
@@ -293,14 +310,15 @@ class Tracker:
 
         # 4. re-identification of lost tracks by appearance, within a growing radius
         if cfg.reid_recovery and emb is not None and len(left_high) and len(left_tracks):
-            sim, allowed = self._reid_similarity(left_tracks, xyxy[left_high], emb[left_high])
+            sim, allowed = self._reid_similarity(
+                left_tracks, xyxy[left_high], emb[left_high], predicted
+            )
             m = assign(sim, allowed)
             record(m, left_tracks, left_high)
             left_high = left_high[m.unmatched_dets]
 
         track_rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
         det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
-        occluded = self._occluded(xyxy, score, masks)
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
         self._start(left_high[score[left_high] > cfg.new_track_threshold], xyxy, score, emb,
                     sd_embedding)
@@ -353,8 +371,11 @@ class Tracker:
         picked = tr.history[np.arange(len(tr)), oldest]
         return np.where(present.any(axis=1)[:, None], picked, tr.last_obs)
 
-    def _similarity(self, view: TrackView, dets: DetView) -> tuple[np.ndarray, np.ndarray]:
-        """Weigh and sum the first round's cues; also return the IoU that gates them."""
+    def _similarity(
+        self, view: TrackView, dets: DetView
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Weigh and sum the first round's cues; also return the IoU that gates them and the
+        raw appearance similarity (None without embeddings)."""
         cfg = self.config
         no_emb = view.embedding is None or dets.embedding is None
         weights = {
@@ -365,36 +386,63 @@ class Tracker:
         }
         iou = CUES["iou"](view, dets)
         total = cfg.w_iou * iou
+        appearance = None if no_emb else CUES["embedding"](view, dets)
         for name, weight in weights.items():
             if weight == 0:
                 continue
-            sim = CUES[name](view, dets)
+            sim = appearance.copy() if name == "embedding" else CUES[name](view, dets)
             if name == "embedding":
                 if cfg.bisoftmax:
                     sim = bisoftmax(sim, cfg.bisoftmax_temperature)
                 if cfg.adaptive_weighting:
                     weight = adaptive_embedding_weight(sim, weight, cfg.adaptive_max_gap)
             total = total + weight * sim
-        return total, iou
+        return total, iou, appearance
 
     def _reid_similarity(
-        self, rows: np.ndarray, det_xyxy: np.ndarray, det_emb: np.ndarray
+        self, rows: np.ndarray, det_xyxy: np.ndarray, det_emb: np.ndarray, predicted: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Appearance similarity of lost tracks and detections, and where it may be used."""
+        """Appearance similarity of lost tracks and detections, and where it may be used.
+
+        A pair is allowed when it looks alike (`reid_threshold`), the detection lies within
+        ``height * (reid_max_distance + reid_speed * seconds lost)`` of the track's predicted
+        or last box (both already moved by the camera warps), and no other live track (one
+        observed in the previous frame) overlaps the detection with its prediction at
+        `iou_threshold`: a lost person is never recovered onto someone the tracker is
+        following, however alike they look. The detection must also look more like the lost
+        track than like any other track, by `reid_margin`: in a group of look-alikes
+        appearance cannot say who is who.
+        """
         cfg = self.config
         tr = self._tracks
+        shape = (len(rows), len(det_xyxy))
         if tr.embedding.shape[1] == 0:
-            return np.zeros((len(rows), len(det_xyxy))), np.zeros((len(rows), len(det_xyxy)), bool)
+            return np.zeros(shape), np.zeros(shape, bool)
         sim = cosine_similarity(tr.embedding[rows], det_emb)
-        last = tr.last_obs[rows]
-        centre_t = (last[:, :2] + last[:, 2:]) / 2
         centre_d = (det_xyxy[:, :2] + det_xyxy[:, 2:]) / 2
-        dist = np.linalg.norm(centre_t[:, None] - centre_d[None], axis=2)
+        dist = np.full(shape, np.inf)
+        for boxes in (predicted[rows], tr.last_obs[rows]):
+            centre_t = (boxes[:, :2] + boxes[:, 2:]) / 2
+            dist = np.minimum(dist, np.linalg.norm(centre_t[:, None] - centre_d[None], axis=2))
+        last = tr.last_obs[rows]
         height = last[:, 3] - last[:, 1]
-        radius = cfg.reid_max_distance * height * (tr.since_update[rows] + 1)
+        seconds = (tr.since_update[rows] - 1).clip(min=0) / self.fps
+        radius = height * (cfg.reid_max_distance + cfg.reid_speed * seconds)
         allowed = (
             (sim >= cfg.reid_threshold) & (dist <= radius[:, None]) & tr.has_embedding[rows, None]
         )
+        if cfg.reid_margin > -2.0 and allowed.any():
+            allowed &= sim >= _best_other(tr.embedding, tr.has_embedding, rows, det_emb) + (
+                cfg.reid_margin
+            )
+        live = np.flatnonzero(tr.since_update <= 1)
+        if len(live):
+            covers = iou_matrix(predicted[live], det_xyxy) >= cfg.iou_threshold  # (L, D)
+            others = covers.sum(axis=0)[None, :] - (
+                covers[np.searchsorted(live, rows).clip(max=len(live) - 1)]
+                & np.isin(rows, live)[:, None]
+            )
+            allowed &= others == 0
         return sim, allowed
 
     def _occluded(
@@ -575,6 +623,60 @@ class Tracker:
         self._next_id += len(rows)
 
 
+def _best_other(
+    memory: np.ndarray, present: np.ndarray, rows: np.ndarray, det_emb: np.ndarray
+) -> np.ndarray:
+    """(R, D): for each of `rows` and each detection, the highest cosine similarity of the
+    detection to any *other* track with an appearance memory (-1 when there is none)."""
+    out = np.full((len(rows), len(det_emb)), -1.0)
+    have = np.flatnonzero(present)
+    if len(have) == 0 or len(det_emb) == 0:
+        return out
+    every = cosine_similarity(memory[have], det_emb)  # (H, D)
+    top = np.argmax(every, axis=0)
+    first = every[top, np.arange(every.shape[1])]
+    if len(have) > 1:
+        masked = every.copy()
+        masked[top, np.arange(every.shape[1])] = -np.inf
+        second = masked.max(axis=0)
+    else:
+        second = np.full(len(det_emb), -1.0)
+    is_top = have[top][None, :] == rows[:, None]  # (R, D): the row is the detection's top
+    return np.where(is_top, second[None, :], first[None, :])
+
+
+def appearance_gate(
+    gate: np.ndarray,
+    appearance: np.ndarray,
+    track_has: np.ndarray,
+    det_clean: np.ndarray,
+    margin: float,
+) -> np.ndarray:
+    """Rule out gated pairs that look clearly worse than another gated candidate.
+
+    Where the IoU gate lets a track reach several detections, or a detection several tracks,
+    geometry alone cannot tell them apart; a pair whose appearance similarity is more than
+    `margin` below the best alternative of its track (or of its detection) is dropped. Pairs
+    with only one candidate are untouched, and so are tracks without an appearance memory and
+    detections whose embedding is not clean (covered by another box).
+
+    Args:
+        gate: (T, D) bool, the IoU gate.
+        appearance: (T, D) cosine similarity of track memories and detection embeddings.
+        track_has: (T,) which tracks have an appearance memory.
+        det_clean: (D,) which detections' embeddings can be trusted.
+        margin: how much worse (in cosine) a candidate may look than the best one.
+    """
+    usable = gate & track_has[:, None] & det_clean[None, :]
+    if usable.sum() < 2:
+        return gate
+    scored = np.where(usable, appearance, -np.inf)
+    best_of_track = scored.max(axis=1, keepdims=True)
+    best_of_det = scored.max(axis=0, keepdims=True)
+    worse = (appearance < best_of_track - margin) | (appearance < best_of_det - margin)
+    return gate & ~(usable & worse)
+
+
 def _blend(
     memory: np.ndarray,
     present: np.ndarray,
@@ -646,7 +748,7 @@ def track_sequence(
         return TrackTable.empty()
     all_scores = np.concatenate([d.score for _, d, _ in frames])
     normal = score_normaliser(all_scores, cfg.score_scale)
-    tracker = Tracker(cfg)
+    tracker = Tracker(cfg, fps)
     parts: list[dict[str, np.ndarray]] = []
     emb_dim = next((d.embedding.shape[1] for _, d, _ in frames if d.embedding is not None), 0)
     start, previous_frame = 0, None
@@ -693,4 +795,5 @@ def track_sequence(
         det=raw["det"][keep].astype(np.int32),
     )
     embeddings = raw["emb"][keep] if emb_dim else None
-    return postprocess_table(table, cfg, embeddings)
+    warps = {number: warp for number, _, warp in frames if warp is not None}
+    return postprocess_table(table, cfg, embeddings, warps or None)
