@@ -26,7 +26,7 @@ def test_track_results_on_stdout_notes_on_stderr_unwrapped(tmp_path: Path) -> No
     folder.mkdir(parents=True)
     video = write_video(folder / "walk.avi", 20)
     det = folder / "det.txt"
-    det.write_text("".join(f"{i + 1},-1,{5 + 4 * i},30,20,50,{40 + i % 3},-1,-1,-1\n"
+    det.write_text("".join(f"{i + 1},-1,{5 + 4 * i},30,20,50,{55 + i % 3},-1,-1,-1\n"
                            for i in range(20)))  # fmt: skip
     done = mot_cli("track", video, "--det-txt", det, "--no-reid", "--no-cmc",
                    "--cache-dir", folder / "runs", "--set", "min_hits=1")  # fmt: skip

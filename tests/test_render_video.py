@@ -19,9 +19,9 @@ CORNER = (4, 6, 40, 90)  # x, y, w, h of a person standing where the corner pane
 
 def corner_track(root: Path, *extra: object) -> Path:
     """`track` on the sample clip with a walker at the top-left and two elsewhere."""
-    lines = [f"{f},-1,{CORNER[0] + f},{CORNER[1]},{CORNER[2]},{CORNER[3]},41,-1,-1,-1"
+    lines = [f"{f},-1,{CORNER[0] + f},{CORNER[1]},{CORNER[2]},{CORNER[3]},56,-1,-1,-1"
              for f in range(1, FRAMES + 1)]  # fmt: skip
-    lines += [f"{f},-1,{','.join(map(str, walker_box(k, f)))},40,-1,-1,-1"
+    lines += [f"{f},-1,{','.join(map(str, walker_box(k, f)))},55,-1,-1,-1"
               for f in range(1, FRAMES + 1) for k in (0, 1)]  # fmt: skip
     det = root / "det.txt"
     det.write_text("\n".join(lines) + "\n")
