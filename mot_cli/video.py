@@ -93,25 +93,35 @@ class FrameSource:
         raise NotImplementedError
 
 
+def _probe(target: str, not_open: str, no_frames: str) -> tuple[np.ndarray, int, float, int, int]:
+    """First frame, frame count, fps (25 when unknown), width and height of what OpenCV opens
+    as `target`; the two messages say what went wrong where."""
+    import cv2
+
+    capture = cv2.VideoCapture(target)
+    try:
+        if not capture.isOpened():
+            raise MotCliError(not_open)
+        ok, frame = capture.read()
+        if not ok or frame is None:
+            raise MotCliError(no_frames)
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
+    finally:
+        capture.release()
+    height, width = frame.shape[:2]
+    return frame, count, fps, width, height
+
+
 class VideoFile(FrameSource):
     """A video file decoded by OpenCV; seeking is done by grabbing frames, which is exact."""
 
     def __init__(self, path: Path) -> None:
-        import cv2
-
         self.path = path
-        capture = cv2.VideoCapture(str(path))
-        try:
-            if not capture.isOpened():
-                raise MotCliError(f"{path}: not a video OpenCV can decode")
-            ok, frame = capture.read()
-            if not ok or frame is None:
-                raise MotCliError(f"{path}: the video has no decodable frames")
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
-            height, width = frame.shape[:2]
-        finally:
-            capture.release()
+        _, count, fps, width, height = _probe(
+            str(path), f"{path}: not a video OpenCV can decode",
+            f"{path}: the video has no decodable frames",
+        )  # fmt: skip
         digest = hashlib.sha256(b"video")
         _hash_file_sample(digest, path)
         self.info = SourceInfo(
@@ -293,21 +303,11 @@ class VideoStream(VideoFile):
 
     def __init__(self, url: str) -> None:
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own lines: quiet
-        import cv2
-
         self.path = url  # type: ignore[assignment]  (frames() opens str(self.path))
-        capture = cv2.VideoCapture(url)
-        try:
-            if not capture.isOpened():
-                raise MotCliError(f"{url}: OpenCV's FFmpeg cannot open it (unreachable, not video)")
-            ok, frame = capture.read()
-            if not ok or frame is None:
-                raise MotCliError(f"{url}: no decodable frames came from this URL")
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
-            height, width = frame.shape[:2]
-        finally:
-            capture.release()
+        frame, count, fps, width, height = _probe(
+            url, f"{url}: OpenCV's FFmpeg cannot open it (unreachable, not video)",
+            f"{url}: no decodable frames came from this URL",
+        )  # fmt: skip
         if count <= 0:
             raise MotCliError(
                 f"{url}: a live stream (no frame count), which mot-cli cannot replay; record a "
