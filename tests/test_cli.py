@@ -169,7 +169,7 @@ def test_embed_without_detections_detects_first(
     detections = pq.read_table(tmp_path / "walk" / "detections.parquet")
     embeddings = pq.read_table(tmp_path / "walk" / "embeddings.parquet")
     assert detections.num_rows == embeddings.num_rows == 21
-    assert "embeddings: 21 crops" in result.stderr
+    assert "embeddings: 21 crops" in result.stdout
 
 
 def test_embed_with_a_missing_det_txt_is_one_line(tmp_path: Path, small_video: Path) -> None:

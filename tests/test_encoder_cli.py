@@ -39,7 +39,7 @@ def test_trains_from_run_caches_and_writes_a_checkpoint_with_its_sha256(tmp_path
     assert record["detections"] == 9 * 4 and record["links"] == (4 + 3) * 4
     assert set(record["runs"]) == {str(run_a), str(run_b)}
     assert record["runs"][str(run_a)]["masks"] is not None
-    assert "sd.pt" in result.stderr and "loss" in result.stderr
+    assert "sd.pt" in result.stdout and "loss" in result.stdout
     encoder = load_encoder(out)
     frame = sequence(1)[0]
     embedded = embed_detections(encoder, frame.depth_map, frame.scale, frame.boxes, frame.masks)

@@ -60,3 +60,17 @@ def test_eval_table_on_stdout_unwrapped(tmp_path: Path) -> None:
     assert "MOTA" in header and "IDF1" in header  # one table, not split at 80 columns
     row = next(line for line in table if "a-tracker-with-a-name" in line)
     assert tracker.parent.name in row and "100" in row  # the name whole, with its figures
+
+
+def test_stage_commands_print_their_result_on_stdout(tmp_path: Path) -> None:
+    """`detect` (as `segment`, `depth`, `embed` and `train-encoder`) ends with one result line
+    on stdout naming the cache it wrote; its progress stays on stderr."""
+    video = write_video(tmp_path / "walk.avi", 12)
+    det = tmp_path / "det.txt"
+    det.write_text("".join(f"{i + 1},-1,{5 + 4 * i},30,20,50,55,-1,-1,-1\n" for i in range(12)))
+    done = mot_cli("detect", video, "--det-txt", det, "--cache-dir", tmp_path / "runs")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("detections: 12 boxes in frames 1-12 → ")
+    assert Path(lines[0].split()[-1]) == tmp_path / "runs" / "walk" / "detections.parquet"
+    assert "detections:" not in done.stderr

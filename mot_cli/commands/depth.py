@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
+from mot_cli.progress import results_console
 
 
 @user_errors
@@ -110,9 +111,9 @@ def depth_command(
     rate = f", {frames / maps['seconds']:.1f} frames/s" if maps.get("seconds") else ""
     masks = "with" if segment.STAGE in outcome.entry(depth.STAGE).get("upstream", {}) else "without"
     height, width = maps.get("map_shape", ["?", "?"])
-    console.print(
+    results_console().print(  # the result: stdout, for $(…) and pipes
         f"depth: maps {width}x{height} in frames {run.first}-{run.last}{rate} → "
         f"{run.run_dir.file(depth.MAPS_STAGE)}; statistics of {outcome.entry(depth.STAGE)['rows']} "
         f"detections ({masks} masks) → {run.run_dir.file(depth.STAGE)}",
-        highlight=False,
+        markup=False,
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
+from mot_cli.progress import results_console
 
 
 @user_errors
@@ -65,8 +66,8 @@ def detect_command(
     )  # fmt: skip
     entry = produce(run, detect.STAGE, {detect.STAGE: config}, force=force).entry(detect.STAGE)
     first, last = run.covered([detect.STAGE])
-    console.print(
+    results_console().print(  # the result: stdout, for $(…) and pipes
         f"detections: {entry['rows']} boxes in frames {first}-{last} → "
         f"{run.run_dir.file(detect.STAGE)}",
-        highlight=False,
+        markup=False,
     )

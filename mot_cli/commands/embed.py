@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
+from mot_cli.progress import results_console
 
 
 @user_errors
@@ -73,7 +74,7 @@ def embed_command(
     outcome = produce(run, embed.STAGE, configs, force={embed.STAGE} if force else False)
     entry = outcome.entry(embed.STAGE)
     rate = f" ({entry['rows'] / entry['seconds']:.0f} crops/s)" if entry.get("seconds") else ""
-    console.print(
+    results_console().print(  # the result: stdout, for $(…) and pipes
         f"embeddings: {entry['rows']} crops{rate} → {run.run_dir.file(embed.STAGE)}",
-        highlight=False,
+        markup=False,
     )

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from mot_cli.commands import options as opt
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
+from mot_cli.progress import results_console
 
 
 @user_errors
@@ -124,8 +125,8 @@ def segment_command(
     frames = run.last - run.first + 1
     rate = f", {frames / entry['seconds']:.1f} frames/s" if entry.get("seconds") else ""
     empty = sum(1 for area in table.column("area").to_pylist() if area == 0)
-    console.print(
+    results_console().print(  # the result: stdout, for $(…) and pipes
         f"masks: {table.num_rows} masks ({empty} empty) in frames {run.first}-{run.last}{rate} "
         f"→ {run.run_dir.file(segment.STAGE)}",
-        highlight=False,
+        markup=False,
     )

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mot_cli.commands._common import console, user_errors
+from mot_cli.commands._common import user_errors
+from mot_cli.progress import results_console
 
 if TYPE_CHECKING:
     from mot_cli.encoder.train import TrainConfig
@@ -109,12 +110,12 @@ def train_encoder_command(
         check_outputs({"--output": output, "--output's record": record_path}, runs=runs)
         record = train_on_runs(runs, output, config)
     losses = record["epoch_losses"]
-    console.print(
+    results_console().print(  # the result: stdout, for $(…) and pipes
         f"encoder: {record['detections']} detections, {record['links']} links from "
         f"{len(runs)} run(s); loss {losses[0]:.3f} → {losses[-1]:.3f}; "
         f"{record['samples_per_second']:.0f} samples/s → {output} "
         f"(sha256 {record['sha256'][:16]}…, record {checkpoint_record_path(output).name})",
-        highlight=False,
+        markup=False,
     )
 
 
