@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BOXMOT_VERSION = "25.0.0"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -90,27 +91,13 @@ def ensure_boxmot_env(path: Path = DEFAULT_ENV, *, quiet: bool = False) -> Path:
     return python
 
 
-def run_peer(
-    python: Path,
-    tracker: str,
-    out: Path,
-    *,
-    width: int,
-    height: int,
-    detections: Path | None = None,
-    det_txt: Path | None = None,
-    embeddings: Path | None = None,
-    frames: Path | None = None,
-    num_frames: int | None = None,
-    reid_weights: Path | None = None,
-    score_norm: str = "auto",
-) -> dict:
-    """Run ``boxmot_runner.py`` for one tracker and sequence; return its JSON summary."""
-    args = runner_args(
-        tracker, out, width=width, height=height, detections=detections, det_txt=det_txt,
-        embeddings=embeddings, frames=frames, num_frames=num_frames,
-        reid_weights=reid_weights, score_norm=score_norm,
-    )  # fmt: skip
+def run_peer(python: Path, tracker: str, out: Path, **options: Any) -> dict:
+    """Run ``boxmot_runner.py`` for one tracker and sequence; return its JSON summary.
+
+    ``options`` are ``runner_args``'s keywords (width, height, detections, ...), passed on as
+    they are so the two never disagree.
+    """
+    args = runner_args(tracker, out, **options)
     cmd = [str(python), str(RUNNER), *args]
     done = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env())
     if done.returncode != 0:
