@@ -20,6 +20,7 @@ from mot_cli.errors import MotCliError
 from mot_cli.pipeline import open_run, produce
 from mot_cli.slicing import (
     auto_slicing,
+    auto_tile,
     cut_edges,
     fixed_slicing,
     merge_boxes,
@@ -75,8 +76,13 @@ def test_two_square_tiles_cover_1080p_without_a_whole_frame_pass() -> None:
     for frame in ((640, 480), (768, 576)):  # tiles would hardly enlarge anyone
         decided = auto_slicing(frame, 640, 0.2, small)
         assert not decided.sliced and "enlarge" in decided.reason
-    kitti = auto_slicing((1224, 370), 640, 0.2, np.full(5, 100.0))  # 52 px at 640
-    assert kitti.windows == ((0, 0, 680, 370), (544, 0, 1224, 370)) and "1.80x" in kitti.reason
+    # KITTI's 1224x370 would get two 680x370 tiles, 1.8x larger, but its whole frame already
+    # keeps 52 % of its size at 640: no slicing, decided without samples
+    assert auto_tile((1224, 370), 640, 0.2) == ((680, 370), pytest.approx(1.8, abs=0.01))
+    kitti = auto_slicing((1224, 370), 640, 0.2, None)
+    assert not kitti.sliced and "52% of its size" in kitti.reason
+    assert auto_slicing((1224, 370), 640, 0.2, np.full(5, 100.0)) == kitti
+    assert auto_slicing((1920, 1080), 640, 0.2, None).reason == "not sampled"
     assert len(auto_slicing((4000, 400), 640, 0.3, small).windows) == 2
     assert sample_frames(1, 900) == [1, 44, 86, 129, 172, 215, 257, 300]
     assert sample_frames(5, 6) == [5, 6]
@@ -222,6 +228,10 @@ def test_auto_keeps_whole_frames_on_640x480(tmp_path: Path) -> None:
         detect.STAGE
     )
     assert entry["slicing"]["windows"] == [] and "enlarge" in entry["slicing"]["reason"]
+    # settled without the model, so `auto` keeps `off`'s key and reuses its cache
+    plain = produce(run, detect.STAGE, {detect.STAGE: DetectConfig(batch=2)})
+    assert plain.entry(detect.STAGE)["key"] == entry["key"]
+    assert detect.STAGE not in plain.ran
 
 
 def _detect_cmd(video: Path, cache: Path) -> list[str]:

@@ -45,14 +45,15 @@ class DetectConfig:
 
     `slice` runs the model on overlapping tiles (mot_cli/slicing.py): `off`; `WxH`, SAHI's
     grid of W×H tiles overlapping by `slice_overlap` of a tile, plus the whole frame when the
-    tiles are shorter than it; or `auto`. `auto` samples AUTO_SAMPLES frames of the first
-    AUTO_SPAN (300), detects people on the whole frames, and slices into two tiles as tall as
-    the frame, at least square, overlapping by `slice_overlap` (no whole-frame pass) when
-    those tiles enlarge people at least AUTO_MIN_ENLARGE (1.5x) and at least AUTO_SMALL_SHARE
-    (10 %) of the people found are shorter than AUTO_SMALL_PX (64 px) at the model's input.
-    Its decision is printed and recorded in the manifest. A frame's boxes from all windows
-    are merged (`merge_boxes`). `off` is the default: `auto` lifts MOT16-11's HOTA (+1.4)
-    but costs KITTI-17 14.5 HOTA points (README, "Sliced detection").
+    tiles are shorter than it; or `auto`. `auto` slices into two tiles as tall as the frame,
+    at least square, overlapping by `slice_overlap` (no whole-frame pass) when those tiles
+    enlarge people at least AUTO_MIN_ENLARGE (1.5x), the whole frame reaches the model at
+    AUTO_MAX_SCALE (40 %) of its size or less (1080p at 640: 33 %), and, in AUTO_SAMPLES
+    frames of the first AUTO_SPAN (300) detected whole, at least AUTO_SMALL_SHARE (10 %) of
+    the people found are shorter than AUTO_SMALL_PX (64 px) at the model's input. Smaller
+    frames are settled without running the model and keep `off`'s cache key. The decision
+    is printed and recorded in the manifest. A frame's boxes from all windows are merged
+    (`merge_boxes`). `off` is the default (README, "Sliced detection").
     """
 
     model: str = "yolo11n"
@@ -278,7 +279,9 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
     sha = model.sha256
     keyed = {k: v for k, v in _config_entry(config).items() if k != "det_score"}
     mode = parse_slice(config.slice).mode
-    if mode == "off":  # caches made before slicing keep their key
+    if mode == "off" or (mode == "auto" and not slicing.sliced and not _unsampled(slicing)):
+        # whole frames, as before slicing existed: the same key, so `auto` on a small frame
+        # reuses an `off` cache and caches made before slicing stay valid
         keyed = {k: v for k, v in keyed.items() if k not in ("slice", "slice_overlap")}
     elif mode == "auto":
         keyed["auto_rule"] = auto_rule()
@@ -306,7 +309,7 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
         detector = YoloDetector(model.path, config)
         entry["class_names"] = detector.class_names()  # committed with the cache
         detector.slicing = slicing
-        if slicing.reason == "not sampled":  # auto, on a frame large enough to slice
+        if _unsampled(slicing):  # auto, on a frame large enough to slice
             detector.slicing = decide_auto(detector, inputs.source, (first, last))
             entry["slicing"] = detector.slicing.to_dict()  # the manifest records the decision
         if config.slice != "off":
@@ -330,6 +333,10 @@ def plan(inputs: StageInputs, config: DetectConfig) -> Job:
                         pa.concat_tables(masks))  # fmt: skip
 
     return FramewiseJob(spec, make_process, finish)
+
+
+def _unsampled(slicing: Slicing) -> bool:
+    return slicing.reason == "not sampled"
 
 
 def planned_slicing(config: DetectConfig, source: FrameSource) -> Slicing:
