@@ -7,7 +7,9 @@ VIDEO --slice MODE` would (YOLO11n INT8, OSNet re-ID, camera motion, default tra
 detect stage alone first, always recomputed, so its `seconds` in the manifest (the detector's
 own work, chunk writes included, decoding on its own thread) gives ms/frame; then the rest of
 the track graph, reusing caches whose keys still match. Tracks are scored with TrackEval-exact
-metrics under each sequence's benchmark rules. `auto`'s decision is printed per sequence.
+metrics under each sequence's benchmark rules. `auto`'s decision is printed per sequence;
+where it keeps whole frames without running the model (small frames), its detections key is
+`off`'s, so only `off` is run.
 
 The machine may be shared: the load average is printed beside each timing, and both modes of a
 sequence run back to back. Since a long run's load drifts, `--interleave N` (default 32) then
@@ -120,6 +122,18 @@ def interleaved(seq: DevSequence, mode: str, frames: int, rounds: int) -> tuple[
     return statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), ratio
 
 
+def _settled(seq: DevSequence, mode: str) -> str | None:
+    """Why `auto` keeps whole frames when it decides so without running the model, else None
+    (then it is measured like any sliced mode)."""
+    from mot_cli.stages.detect import DetectConfig, planned_slicing
+    from mot_cli.video import open_source
+
+    if mode != "auto":
+        return None
+    planned = planned_slicing(DetectConfig(slice=mode), open_source(seq.video))
+    return None if planned.sliced or planned.reason == "not sampled" else planned.reason
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slice", default="auto", help="the sliced mode to compare with off")
@@ -146,6 +160,16 @@ def main() -> None:
 
         info = open_source(seq.video).info
         size = f"{info.width}x{info.height}"
+        settled = _settled(seq, args.slice)
+        if settled is not None:  # auto without the model: whole frames, off's own cache key
+            if not args.timing_only:
+                row = measure(seq, "off", args.runs, args.end)
+                figures = f"{row['DetRe']:7.2f}{row['DetPr']:7.2f}{row['HOTA']:7.2f}"
+                print(f"{name:<15}{size:>10} {'off':<6}{1:>7}{figures}{row['ms']:10.1f}"
+                      f"{1:6.2f}x{row['boxes']:7.1f}{row['load']:6.1f}", flush=True)  # fmt: skip
+            print(f"{'':<15}{'':>10} {args.slice}: whole frames, the same detections key and "
+                  f"figures as off ({settled})", flush=True)  # fmt: skip
+            continue
         if not args.timing_only:
             base = measure(seq, "off", args.runs, args.end)
             sliced = measure(seq, args.slice, args.runs, args.end)

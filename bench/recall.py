@@ -184,13 +184,15 @@ def gt_rows(seq, last: int):
     return replace(rows, **{name: np.asarray(getattr(rows, name))[keep] for name in names})
 
 
-def report(name: str, result: dict) -> None:
+def report(name: str, result: dict, tracks: bool = False) -> None:
+    """One line of figures, then recall by height and by visibility bin (HOTA for tracks only:
+    loose boxes, each its own id, have no identities to score)."""
     hs = " ".join(f"{r:5.1%}({n})" for n, r in result["h"])
     vs = " ".join(f"{r:5.1%}({n})" for n, r in result["v"])
     print(f"{name:<28} recall {result['recall']:6.1%} precision {result['precision']:6.1%} "
           f"DetRe {100 * result['DetRe']:5.2f} DetPr {100 * result['DetPr']:5.2f} "
-          f"HOTA {100 * result['HOTA']:5.2f} "
-          f"misses {result['misses']} false {result['false']}")  # fmt: skip
+          + (f"HOTA {100 * result['HOTA']:5.2f} " if tracks else "")
+          + f"misses {result['misses']} false {result['false']}")  # fmt: skip
     print(f"{'':<28} by height: {hs}")
     print(f"{'':<28} by visibility: {vs}")
 
@@ -253,7 +255,7 @@ def main() -> None:
         from mot_cli.formats.mot import read_mot
 
         rows = read_mot(Path(path), kind="tracker", seq_length=last)
-        report(f"tracks {name}", score(gt, rows, seq, last))
+        report(f"tracks {name}", score(gt, rows, seq, last), tracks=True)
 
 
 if __name__ == "__main__":
