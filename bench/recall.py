@@ -2,8 +2,8 @@
 window layouts, beside the tracker's.
 
 For one labelled sequence, the detector (YOLO11n INT8 at 640, conf >= `--conf`, default 0.1)
-runs once on every window any layout needs (the whole frame; `auto`'s two full-height tiles;
-...), and its raw boxes are cached per window
+runs once on every window any layout needs (`layouts`: the whole frame, `auto`'s two
+full-height tiles, 640x640 tiles), and its raw boxes are cached per window
 (bench/.runs/recall). Each layout's boxes are then merged as `detect` merges them
 (`mot_cli.slicing.merge_boxes`) and scored against the ground truth after the benchmark's
 preprocessing (MOT16: boxes on distractors dropped, ignored rows out):
@@ -48,17 +48,16 @@ Window = tuple[int, int, int, int]
 
 def layouts(width: int, height: int, overlap: float) -> dict[str, tuple[list[Window], bool]]:
     """Named window layouts of a frame: (tile windows, whether the whole frame is detected)."""
-    from mot_cli.slicing import tile_windows
+    from mot_cli.slicing import auto_tile, tile_windows
 
-    side = min(width, max(height, int(np.ceil(width / (2.0 - overlap)))))
-    auto = tile_windows((width, height), (side, height), overlap)
+    auto = tile_windows((width, height), auto_tile((width, height), 640, overlap)[0], overlap)
     native = tile_windows((width, height), (min(width, 640), min(height, 640)), overlap)
     return {
         "off": ([], True),
         "auto": (auto, False),
         "auto+full": (auto, True),
-        # the detector's native scale: 640x640 tiles (the input size), too slow to ship at
-        # 1080p (6 inferences), but the ceiling of what slicing can give small people
+        # the detector's native scale: 640x640 tiles (its input size), too slow to ship at
+        # 1080p (8 tiles and the whole frame), but the most slicing can give small people
         "native+full": (native, True),
     }
 
