@@ -254,6 +254,7 @@ def main() -> None:
         from mot_cli.formats.mot import read_mot
 
         rows = read_mot(Path(path), kind="tracker", seq_length=last)
+        rows = rows[(rows.frame - 1) % args.every == 0]  # the frames scored
         report(f"tracks {name}", score(gt, rows, seq, last), tracks=True)
 
 
