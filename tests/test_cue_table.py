@@ -98,3 +98,18 @@ def test_track_columns_cannot_get_out_of_step() -> None:
         tracks.add(2, key=np.arange(3))
     with pytest.raises(ValueError, match="no track columns"):
         tracks.add(1, colour=np.zeros(1))
+
+
+def test_track_sequence_takes_the_cue_table_too() -> None:
+    from mot_cli.tracking import track_sequence
+
+    frames = [(number, dets, None) for number, dets in enumerate(_frames() * 3, start=1)]
+    config = TrackerConfig(min_hits=1, interpolate_max_gap=0, smooth_sigma=0.0,
+                           min_track_length=0)  # fmt: skip
+    plain = track_sequence(frames, config)
+    row = CueRow("height", height_cue, "w_height", default=1.0)
+    toy = track_sequence(frames, config, cues=(*CUE_TABLE, row))
+    assert len(plain) == len(toy) == 12
+    # frame 2: by IoU id 1 follows the short box (det 1); with the height cue, the tall one
+    assert plain.det[(plain.frame == 2) & (plain.id == 1)].tolist() == [1]
+    assert toy.det[(toy.frame == 2) & (toy.id == 1)].tolist() == [0]

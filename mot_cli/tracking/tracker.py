@@ -751,6 +751,8 @@ def track_sequence(
     frames: Iterable[tuple[int, Detections, np.ndarray | None]],
     config: TrackerConfig | None = None,
     fps: float | None = None,
+    *,
+    cues: Sequence[CueRow] | None = None,
 ) -> TrackTable:
     """Track a whole sequence offline and apply the config's offline improvements.
 
@@ -760,6 +762,7 @@ def track_sequence(
             frame still advances the tracks' prediction).
         config: tracker settings, including `score_scale` and the offline options.
         fps: the video's frame rate, for settings given at `config.reference_fps`.
+        cues: the cue table (`Tracker`'s `cues`; the built-in one when None).
 
     Returns:
         A TrackTable sorted by frame then id, ids counted from 1; scores are the ones the
@@ -771,7 +774,7 @@ def track_sequence(
         return TrackTable.empty()
     all_scores = np.concatenate([d.score for _, d, _ in frames])
     normal = score_normaliser(all_scores, cfg.score_scale)
-    tracker = Tracker(cfg, fps)
+    tracker = Tracker(cfg, fps, cues)
     parts: list[dict[str, np.ndarray]] = []
     emb_dim = next((d.embedding.shape[1] for _, d, _ in frames if d.embedding is not None), 0)
     start, previous_frame = 0, None
