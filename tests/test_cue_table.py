@@ -71,6 +71,10 @@ def test_a_row_that_reads_a_cache_puts_it_in_the_plan() -> None:
     config = TrackerConfig(w_iom=0.5)
     assert track_stage.cue_caches(config) == needed_caches(config)
     assert set(track_stage.CUE_CACHES) == {SD_EMBEDDINGS_STAGE, MASKS_STAGE}
+    from mot_cli.pipeline import STAGES
+
+    (tracks_row,) = (stage for stage in STAGES if stage.name == track_stage.STAGE)
+    assert set(track_stage.CUE_CACHES) <= set(tracks_row.cues)  # the graph walks them too
 
 
 def test_recipes_make_the_stages_the_table_needs(tmp_path) -> None:

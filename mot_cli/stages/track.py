@@ -33,8 +33,9 @@ from mot_cli.tracking.cues import CUE_TABLE, needed_caches
 STAGE = TRACKS_STAGE
 
 
-CUE_CACHES = tuple(dict.fromkeys(cache for row in CUE_TABLE for cache in row.needs))
-"""The caches only some settings read: those the cue table's rows name."""
+CUE_CACHES = tuple(sorted({cache for row in CUE_TABLE for cache in row.needs}))
+"""The caches only some settings read: those the cue table's rows name (sorted, so the stage
+graph walks them in an order that does not depend on the table's)."""
 
 
 def cue_caches(config: TrackerConfig) -> dict[str, str]:
