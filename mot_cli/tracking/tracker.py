@@ -151,7 +151,7 @@ class _Tracks:
         """Keep some rows (boolean mask or indices)."""
         if rows.dtype == bool and rows.all():
             return self
-        return _Tracks(**{spec.name: getattr(self, spec.name)[rows] for spec in _COLUMNS})
+        return _Tracks._of({spec.name: getattr(self, spec.name)[rows] for spec in _COLUMNS})
 
     def add(self, n: int, **given: np.ndarray) -> _Tracks:
         """Append `n` rows: the `given` columns, and every other column's declared fill (in
@@ -168,7 +168,15 @@ class _Tracks:
             elif len(new) != n:
                 raise ValueError(f"track column {spec.name} given {len(new)} rows for {n}")
             columns[spec.name] = np.concatenate([old, new])
-        return _Tracks(**columns)
+        return _Tracks._of(columns)
+
+    @classmethod
+    def _of(cls, columns: dict[str, np.ndarray]) -> _Tracks:
+        """A bank of columns already in step (every one made from this bank's rows by one
+        rule), without checking each assignment again: `select` runs several times a frame."""
+        bank = object.__new__(cls)
+        bank.__dict__.update(columns)
+        return bank
 
 
 _COLUMNS = dataclasses.fields(_Tracks)
