@@ -341,6 +341,11 @@ class RunDir:
         data = self.load_manifest().get("stages", {}).get(stage)
         return None if data is None else StageEntry.from_dict(data)
 
+    def read_entries(self) -> dict[str, StageEntry]:
+        """Every stage's manifest entry, in the manifest's order (`read_entry` for each)."""
+        stages = self.load_manifest().get("stages", {})
+        return {stage: StageEntry.from_dict(data) for stage, data in stages.items()}
+
     def write_entry(
         self,
         stage: str,

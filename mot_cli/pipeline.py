@@ -182,15 +182,15 @@ STAGES: tuple[Stage, ...] = (
     Stage(sd_embed.STAGE, SdEmbedConfig, sd_embed.READS, sd_embed.plan,
           cues=(sd_encoder.STAGE,), after_inputs=True, command="track --sd"),
     Stage(track.STAGE, TrackerConfig, (detect.STAGE,), track.plan,
-          cues=(embed.STAGE, camera_motion.STAGE, segment.STAGE, sd_embed.STAGE),
-          after_inputs=True),
+          cues=(embed.STAGE, camera_motion.STAGE, *track.CUE_CACHES), after_inputs=True),
 )  # fmt: skip
 """Every stage; adding one is a module with `plan` and `STAGE` plus one row here.
 
 The depth maps read the detections only for the weight-free `pseudo` backend (a network's
 key ignores them) and the masks (a cue) only for `pseudo` too; the encoder stage trains on the
-run's own caches; the tracker reads the masks and the depth×mask embeddings only when a cue
-of its config uses them.
+run's own caches; the tracker reads the cue caches (`stages.track.CUE_CACHES`: the masks and
+the depth×mask embeddings) only when a row of the cue table that its config switches on
+needs them.
 """
 
 

@@ -40,3 +40,25 @@ def test_run_dir_writes_and_reads_entries(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "notes.txt").read_text() == "hi"
     assert set(run_dir.read_entry("notes").extra["files"]) == {"notes.txt"}
     assert run_dir.read_entry("missing") is None
+
+
+def test_eval_and_summary_read_typed_entries(tmp_path: Path) -> None:
+    """`eval` finds a run's text through `read_entry` and refuses a manifest without its
+    sequence name; the summary's stages are `StageEntry`s (seconds, frames typed)."""
+    from mot_cli.errors import MotCliError
+    from mot_cli.metrics.dataset import runs_in
+    from mot_cli.outputs.summary import _stage_time, stage_windows
+
+    run_dir = RunDir(tmp_path / "runs" / "walk")
+    run_dir.init("walk", {"fingerprint": "f"})
+    run_dir.write_entry("tracks", StageEntry.from_dict(DICT).with_fields(wall=[5.0, 7.5]))
+    assert runs_in(tmp_path / "runs") == {"walk": run_dir.path}
+    entries = run_dir.read_entries()
+    assert list(entries) == ["tracks"] and isinstance(entries["tracks"], StageEntry)
+    assert _stage_time("tracks", entries["tracks"]) == "tracks 0.50 s (60 frames/s)"
+    assert stage_windows(entries) == {"tracks": (5.0, 7.5)}
+    manifest = json.loads(run_dir.manifest_path.read_text())
+    del manifest["name"]
+    run_dir.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(MotCliError, match=r'manifest\.json: not a run manifest with a "name"'):
+        runs_in(tmp_path / "runs")

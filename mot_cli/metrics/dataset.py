@@ -21,7 +21,6 @@ Tracker results come as
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -192,12 +191,7 @@ def runs_in(path: Path) -> dict[str, Path]:
         return {}
     runs: dict[str, Path] = {}
     for manifest in sorted(path.glob("*/manifest.json")):
-        try:
-            name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise MotCliError(f"{manifest}: not a run manifest with a \"name\" ({exc!s})") from None
-        if not isinstance(name, str) or not name:
-            raise MotCliError(f"{manifest}: \"name\" must be the sequence name, got {name!r}")
+        name = _sequence_name(manifest.parent)
         if name in runs:
             raise MotCliError(
                 f"{path}: two runs of sequence {name} ({runs[name].name}, "
@@ -205,6 +199,20 @@ def runs_in(path: Path) -> dict[str, Path]:
             )
         runs[name] = manifest.parent
     return runs
+
+
+def _sequence_name(run: Path) -> str:
+    """A run folder's sequence name, as its manifest records it (`RunDir.load_manifest`:
+    a corrupt manifest is an error)."""
+    from mot_cli.cache import RunDir
+
+    run_dir = RunDir(run)
+    name = run_dir.load_manifest().get("name")
+    if not isinstance(name, str) or not name:
+        raise MotCliError(
+            f"{run_dir.manifest_path}: not a run manifest with a \"name\" (the sequence name)"
+        )
+    return name
 
 
 def _tracker(path: Path, gt: Sequence[GtSequence], mots: bool) -> TrackerInput:
@@ -259,22 +267,17 @@ def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:
     (edited, or left by a track run killed mid-write) is refused rather than scored. While a
     commit is being finished the entry names the new file under its temporary name.
     """
-    manifest = path / "manifest.json"
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        name = data["name"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MotCliError(f"{manifest}: not a run manifest with a \"name\" ({exc!s})") from None
-    if not isinstance(name, str) or not name:
-        raise MotCliError(f"{manifest}: \"name\" must be the sequence name, got {name!r}")
+    from mot_cli.cache import RunDir
+    from mot_cli.schema import TRACKS_STAGE
+
+    name = _sequence_name(path)
     if name not in gt_names:
         raise MotCliError(
-            f"{manifest}: sequence {name!r} is not in the ground truth "
+            f"{path / 'manifest.json'}: sequence {name!r} is not in the ground truth "
             f"(available: {', '.join(gt_names)})"
         )
-    stages = data.get("stages")
-    entry = stages.get("tracks") if isinstance(stages, dict) else None
-    if not isinstance(entry, dict) or not entry.get("complete"):
+    entry = RunDir(path).read_entry(TRACKS_STAGE)
+    if entry is None or not entry.complete:
         raise MotCliError(
             f"{path}: the run folder has no finished track results; run `mot-cli track` first"
         )
@@ -284,8 +287,9 @@ def _run_folder(path: Path, gt_names: list[str], mots: bool) -> TrackerInput:
             f"{path / (name + '.mots.txt')}: tracker results for sequence {name} not found "
             "(written by `track` when the run has masks.parquet)"
         )
-    staged = entry.get("staged") if isinstance(entry.get("staged"), dict) else {}
-    digests = entry.get("files") if isinstance(entry.get("files"), dict) else {}
+    # the manifest's shape is checked on reading: these are maps of names to names
+    staged = entry.get("staged", {})
+    digests = entry.get("files", {})
     candidates = [staged.get(text_name), text_name]
     for candidate in candidates:
         if not isinstance(candidate, str) or "/" in candidate or candidate in ("", ".", ".."):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from mot_cli.cache import RunDir
+from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.formats.mot import MotRows
 from mot_cli.schema import (
@@ -118,12 +120,13 @@ class FinishedRun:
     tracks: TrackRows
     masks: MaskTable | None
     warnings: tuple[str, ...] = ()
+    stages: Mapping[str, StageEntry] = field(default_factory=dict)  # typed manifest entries
 
     @property
     def frames(self) -> tuple[int, int]:
         """The frame range the tracks cover (as the track stage recorded it)."""
-        first, last = self.manifest["stages"][TRACKS_STAGE].get("frames", [1, 0])
-        return int(first), int(last)
+        entry = self.stages.get(TRACKS_STAGE)
+        return (1, 0) if entry is None or entry.frames is None else entry.frames
 
     @property
     def source_info(self) -> dict:
@@ -162,6 +165,7 @@ def load_run(path: Path) -> FinishedRun:
     if not run_dir.manifest_path.is_file():
         raise MotCliError(f"{path}: not a run folder (no manifest.json); run `mot-cli track`")
     manifest = run_dir.load_manifest()
+    entries = run_dir.read_entries()
     table = run_dir.read_completed(TRACKS_STAGE, None)
     if table is None:
         raise MotCliError(f"{path}: the track stage has not finished here; run `mot-cli track`")
@@ -176,29 +180,29 @@ def load_run(path: Path) -> FinishedRun:
     tracks = TrackRows(
         columns["frame"][order], columns["id"][order], xyxy[order], columns["score"][order],
         columns["det"][order], columns["class"][order] if "class" in columns else None,
-        _class_names(manifest),
+        _class_names(entries[TRACKS_STAGE]),
     )  # fmt: skip
-    masks, warnings = _masks(run_dir, manifest)
+    masks, warnings = _masks(run_dir, entries)
     name = str(manifest.get("name", Path(path).name))
-    return FinishedRun(Path(path), name, manifest, tracks, masks, warnings)
+    return FinishedRun(Path(path), name, manifest, tracks, masks, warnings, entries)
 
 
-def _class_names(manifest: dict) -> dict[int, str]:
+def _class_names(entry: StageEntry) -> dict[int, str]:
     """The classes the track stage recorded (`"classes"`: id -> name)."""
-    entry = manifest.get("stages", {}).get(TRACKS_STAGE, {})
-    names = entry.get("classes") if isinstance(entry, dict) else None
+    names = entry.get("classes")
     if not isinstance(names, dict):
         return {}
     return {int(i): str(n) for i, n in names.items() if str(i).lstrip("-").isdigit()}
 
 
-def _masks(run_dir: RunDir, manifest: dict) -> tuple[MaskTable | None, tuple[str, ...]]:
-    stages = manifest.get("stages", {})
+def _masks(
+    run_dir: RunDir, stages: Mapping[str, StageEntry]
+) -> tuple[MaskTable | None, tuple[str, ...]]:
     table = run_dir.read_completed(MASKS_STAGE, MASKS)
     if table is None:
         return None, ()
-    read_by_masks = (stages[MASKS_STAGE].get("upstream") or {}).get(DETECTIONS_STAGE)
-    read_by_tracks = (stages[TRACKS_STAGE].get("upstream") or {}).get(DETECTIONS_STAGE)
+    read_by_masks = (stages[MASKS_STAGE].upstream or {}).get(DETECTIONS_STAGE)
+    read_by_tracks = (stages[TRACKS_STAGE].upstream or {}).get(DETECTIONS_STAGE)
     if read_by_masks and read_by_tracks and read_by_masks != read_by_tracks:
         # (frame, det) would point at other detections' masks
         return None, (

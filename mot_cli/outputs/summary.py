@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
+from mot_cli.entries import StageEntry
 from mot_cli.formats.mot import MotRows
 from mot_cli.outputs.run import FinishedRun
 from mot_cli.outputs.versus_gt import GtComparison, compare_with_gt
@@ -56,7 +58,7 @@ class RunSummary:
     frames: tuple[int, int]
     timelines: list[IdTimeline]
     per_frame: np.ndarray
-    stages: dict[str, dict]
+    stages: dict[str, StageEntry]
     masks: bool
     comparison: GtComparison | None = None
     gt_per_frame: np.ndarray | None = None
@@ -79,11 +81,11 @@ class RunSummary:
         return wall_seconds(stage_windows(self.stages))
 
 
-def stage_windows(stages: dict[str, dict]) -> dict[str, tuple[float, float]]:
+def stage_windows(stages: Mapping[str, StageEntry]) -> dict[str, tuple[float, float]]:
     """Each stage's [start, end] in Unix seconds, as the pipeline recorded it (`wall`)."""
     windows = {}
     for stage, entry in stages.items():
-        wall = entry.get("wall") if isinstance(entry, dict) else None
+        wall = entry.get("wall")
         if isinstance(wall, list) and len(wall) == 2 and all(
             isinstance(v, int | float) for v in wall
         ) and wall[1] >= wall[0]:
@@ -138,7 +140,7 @@ def summarize(run: FinishedRun, gt: MotRows | None = None, benchmark: str = "MOT
         frames=(first, last),
         timelines=timelines,
         per_frame=per_frame,
-        stages=run.manifest.get("stages", {}),
+        stages=dict(run.stages),
         masks=run.masks is not None,
         comparison=comparison,
         gt_per_frame=gt_per_frame,
@@ -170,7 +172,7 @@ def summary_lines(summary: RunSummary) -> list[str]:
         f"(id {longest.track_id}); {int(np.sum(lengths < 10))} ids shorter than 10 frames",
         _gap_line(timelines),
     ]
-    timed = [(stage, entry) for stage, entry in summary.stages.items() if "seconds" in entry]
+    timed = [(stage, entry) for stage, entry in summary.stages.items() if entry.seconds is not None]
     if timed:
         lines.append("stage time: " + ", ".join(_stage_time(s, e) for s, e in timed))
     if summary.wall is not None:
@@ -197,9 +199,9 @@ def _all_frames(timeline: IdTimeline) -> np.ndarray:
     return np.sort(np.concatenate([timeline.detected, timeline.interpolated]))
 
 
-def _stage_time(stage: str, entry: dict) -> str:
-    seconds = float(entry["seconds"])
-    frames = entry.get("frames")
+def _stage_time(stage: str, entry: StageEntry) -> str:
+    seconds = float(entry.seconds or 0.0)
+    frames = entry.frames
     rate = ""
     if frames and seconds > 0:
         rate = f" ({(frames[1] - frames[0] + 1) / seconds:.0f} frames/s)"

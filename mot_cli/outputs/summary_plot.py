@@ -192,7 +192,7 @@ def _stage_times(ax, summary: RunSummary) -> None:
     for y, stage in enumerate(names):
         start, stop = (value - origin for value in windows[stage])
         ax.barh(y, stop - start, left=start, height=0.55, color="tab:gray")
-        own = summary.stages[stage].get("seconds")
+        own = summary.stages[stage].seconds
         text = f" {stop - start:.2f} s" + (f" (own work {float(own):.2f} s)" if own else "")
         ax.text(stop, y, text, va="center", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
@@ -205,7 +205,7 @@ def _stage_times(ax, summary: RunSummary) -> None:
 
 
 def _stage_seconds(ax, summary: RunSummary) -> None:
-    timed = [(stage, entry) for stage, entry in summary.stages.items() if "seconds" in entry]
+    timed = [(stage, entry) for stage, entry in summary.stages.items() if entry.seconds is not None]
     ax.set_title("time per stage (from the manifest)", fontsize=10)
     if not timed:
         ax.text(0.5, 0.5, "no stage recorded its time", ha="center", va="center",
@@ -213,10 +213,10 @@ def _stage_seconds(ax, summary: RunSummary) -> None:
         ax.set_axis_off()
         return
     names = [stage for stage, _ in timed]
-    seconds = [float(entry["seconds"]) for _, entry in timed]
+    seconds = [float(entry.seconds) for _, entry in timed]
     bars = ax.barh(names, seconds, height=0.5, color="tab:gray")
     for bar, (_, entry), value in zip(bars, timed, seconds, strict=True):
-        frames = entry.get("frames")
+        frames = entry.frames
         rate = ""
         if frames and value > 0:
             rate = f"  ({(frames[1] - frames[0] + 1) / value:.0f} frames/s)"

@@ -28,31 +28,30 @@ from mot_cli.schema import (
 from mot_cli.stages._job import StageInputs, TableJob
 from mot_cli.tracking import TrackerConfig, TrackTable
 from mot_cli.tracking.classes import ClassTracks, track_by_class
+from mot_cli.tracking.cues import CUE_TABLE, needed_caches
 
 STAGE = TRACKS_STAGE
 
 
-CUE_CACHES = (SD_EMBEDDINGS_STAGE, MASKS_STAGE)  # the caches only some settings read
+CUE_CACHES = tuple(sorted({cache for row in CUE_TABLE for cache in row.needs}))
+"""The caches only some settings read: those the cue table's rows name (sorted, so the stage
+graph walks them in an order that does not depend on the table's)."""
 
 
 def cue_caches(config: TrackerConfig) -> dict[str, str]:
-    """The cue caches these settings read, each with why: the one place that decides them
-    (the recipes make these stages, `plan` reads them and fails when one is missing)."""
-    needed = {}
-    if config.w_sd > 0:
-        needed[SD_EMBEDDINGS_STAGE] = "w_sd > 0 (the S_sd cue) needs sd embeddings"
-    if config.w_iom > 0 or config.mask_occlusion:
-        needed[MASKS_STAGE] = "w_iom > 0 and mask_occlusion need masks"
-    return needed
+    """The cue caches these settings read, each with why, as the cue table says
+    (`mot_cli.tracking.cues.needed_caches`): the recipes make these stages, `plan` reads
+    them and fails when one is missing."""
+    return needed_caches(config)
 
 
 def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
     """Track the frames detection covered, reading the finished caches in `inputs.keys`.
 
-    Appearance and camera motion are used when their caches are among the inputs; the
-    depth×mask embeddings when `w_sd` > 0 and the masks when `w_iom` > 0 or `mask_occlusion`
-    (each must then be among the inputs). The job always runs: replay takes seconds, and a
-    key cannot see a change in the tracker's code.
+    Appearance and camera motion are used when their caches are among the inputs; the cue
+    caches (depth×mask embeddings, masks) when a row of the cue table that reads them is on
+    (`cue_caches`; each must then be among the inputs). The job always runs: replay takes
+    seconds, and a key cannot see a change in the tracker's code.
     """
     from mot_cli.stages import detect
 

@@ -6,12 +6,14 @@ offline, normalising scores and applying the offline improvements of `postproces
 
 from mot_cli.tracking.assign import Matches, assign
 from mot_cli.tracking.config import TrackerConfig
-from mot_cli.tracking.cues import CUES, DetView, TrackView, get_cue
+from mot_cli.tracking.cues import CUE_TABLE, CUES, CueRow, DetView, TrackView, get_cue
 from mot_cli.tracking.postprocess import TrackTable, postprocess_table
 from mot_cli.tracking.tracker import Tracker, TrackOutput, score_normaliser, track_sequence
 
 __all__ = [
     "CUES",
+    "CUE_TABLE",
+    "CueRow",
     "DetView",
     "Matches",
     "TrackOutput",

@@ -1,9 +1,22 @@
-"""Similarity cues: pure functions from tracks and detections to a (T, D) matrix.
+"""Similarity cues: pure functions from tracks and detections to a (T, D) matrix, and the
+one table that says which of them the tracker adds up.
 
-Every cue in `CUES` has the same call shape, ``cue(tracks: TrackView, dets: DetView) -> (T, D)``,
-so the tracker picks them by name and the cost is their weighted sum (ref: OC-SORT's table of
-association functions; SelfTrEncMOT's ``-(S_iou + S_angle + S_sd + S_emb)``). The array-level
-functions they wrap (`iou_matrix`, `angle_similarity`, ...) are public for tests and reuse.
+Every cue has the same call shape, ``cue(tracks: TrackView, dets: DetView) -> (T, D)``. The
+cue table `CUE_TABLE` gives each cue of the first round its row: the function, the
+`TrackerConfig` field that weighs it, and the stage caches it needs. The tracker's cost is
+the weighted sum over the rows that are on (ref: OC-SORT's table of association functions;
+SelfTrEncMOT's ``-(S_iou + S_angle + S_sd + S_emb)``), the track stage's plan and the run
+recipes ask `needed_caches` which caches to make and read, so nothing else names a cue's
+weight. The array-level functions they wrap (`iou_matrix`, `angle_similarity`, ...) are
+public for tests and reuse.
+
+Adding a cue: write its function here and add its row to `CUE_TABLE`; give it a weight field
+in `TrackerConfig` (default 0, a range in `_RANGES`) so settings can turn it on. A row's
+weight is looked up by that field's name, and a row whose field the config lacks uses the
+row's `default`, so a cue can be tried without touching mot_cli: pass
+``Tracker(config, cues=(*CUE_TABLE, CueRow("mine", my_cue, "w_mine", default=1.0)))``.
+A cue that reads what `Detections` does not carry yet also needs that field and the cache
+that fills it (`stages.track.cached_inputs`).
 
 Ranges: ``iou``, ``iom``, ``mask_iom`` and ``last_iou`` in [0, 1]; ``angle`` in [-0.5, 0.5]
 (times the detection score in [0, 1]); ``embedding`` and ``depth_segmentation`` in [-1, 1]
@@ -12,12 +25,14 @@ Ranges: ``iou``, ``iom``, ``mask_iom`` and ``last_iou`` in [0, 1]; ``angle`` in 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from mot_cli.maskgrid import MaskGrid, mask_iom
+from mot_cli.schema import MASKS_STAGE, SD_EMBEDDINGS_STAGE
+from mot_cli.tracking.config import TrackerConfig
 
 
 @dataclass(frozen=True)
@@ -231,16 +246,91 @@ def depth_segmentation_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
 
 
 Cue = Callable[[TrackView, DetView], np.ndarray]
+_SETTINGS = frozenset(TrackerConfig.__dataclass_fields__)
+Weigh = Callable[[np.ndarray, float, TrackerConfig], tuple[np.ndarray, np.ndarray | float]]
+
+
+def weigh_appearance(
+    sim: np.ndarray, weight: float, config: TrackerConfig
+) -> tuple[np.ndarray, np.ndarray | float]:
+    """The appearance term as Deep OC-SORT weighs it: optionally MASA's bi-softmax of the
+    similarity, and the adaptive per-pair weight (`adaptive_embedding_weight`)."""
+    if config.bisoftmax:
+        sim = bisoftmax(sim, config.bisoftmax_temperature)
+    if config.adaptive_weighting:
+        return sim, adaptive_embedding_weight(sim, weight, config.adaptive_max_gap)
+    return sim, weight
+
+
+@dataclass(frozen=True)
+class CueRow:
+    """One row of the cue table: a term of the first round's similarity, or a setting that
+    reads a cache without adding a term.
+
+    Attributes:
+        name: the cue's name (`get_cue`).
+        function: the pure cue, ``(TrackView, DetView) -> (T, D)``; None for a row that adds
+            no term (`mask_occlusion` reads masks to judge occlusion, not to match).
+        weight: the `TrackerConfig` field that weighs the term (or, without a function,
+            switches the row on); the row is off while it is 0 / false.
+        needs: the stage caches the row reads while it is on: the recipes make those stages,
+            the track stage's plan requires them and keys the tracks on them, and the tracker
+            keeps the matching per-track memory (sd embeddings, masks) only then.
+        default: the weight when `TrackerConfig` has no field named `weight`: a cue added
+            from outside mot_cli (a notebook, a test) works before it has a setting.
+        weigh: optional ``(similarity, weight, config) -> (similarity, weight)`` applied
+            before the term is added (appearance: bi-softmax and adaptive weighting).
+    """
+
+    name: str
+    function: Cue | None
+    weight: str
+    needs: tuple[str, ...] = ()
+    default: float = 0.0
+    weigh: Weigh | None = None
+
+    def weight_in(self, config: TrackerConfig) -> float:
+        """This row's weight under `config` (its `default` when the config has no such
+        field)."""
+        return getattr(config, self.weight) if self.weight in _SETTINGS else self.default
+
+
+CUE_TABLE: tuple[CueRow, ...] = (
+    CueRow("iou", iou_cue, "w_iou"),
+    CueRow("angle", angle_cue, "w_angle"),
+    # the embeddings cache is made while re-ID is on (`--no-reid` turns it off), whatever
+    # w_emb says; without embeddings on either side the term is left out
+    CueRow("embedding", embedding_cue, "w_emb", weigh=weigh_appearance),
+    CueRow("depth_segmentation", depth_segmentation_cue, "w_sd", needs=(SD_EMBEDDINGS_STAGE,)),
+    CueRow("mask_iom", mask_iom_cue, "w_iom", needs=(MASKS_STAGE,)),
+    CueRow("mask_occlusion", None, "mask_occlusion", needs=(MASKS_STAGE,)),
+)
+"""The cue table, in the order the terms are summed: the tracker's first-round similarity is
+``sum(weight * function(tracks, dets))`` over the rows that are on (module doc: a new cue
+is one function above plus one row here, and a weight field in `TrackerConfig`)."""
 
 CUES: dict[str, Cue] = {
-    "iou": iou_cue,
     "last_iou": last_iou_cue,
     "iom": iom_cue,
-    "mask_iom": mask_iom_cue,
-    "angle": angle_cue,
-    "embedding": embedding_cue,
-    "depth_segmentation": depth_segmentation_cue,
+    **{row.name: row.function for row in CUE_TABLE if row.function is not None},
 }
+"""Every cue function by name: the table's and the helpers other rounds use."""
+
+
+def needed_caches(
+    config: TrackerConfig, table: Sequence[CueRow] = CUE_TABLE
+) -> dict[str, str]:
+    """The caches the rows that `config` switches on read, each with why (for messages)."""
+    why: dict[str, list[str]] = {}
+    for row in table:
+        if row.weight_in(config):
+            said = row.weight if row.function is None else f"{row.weight} > 0 ({row.name})"
+            for cache in row.needs:
+                why.setdefault(cache, []).append(said)
+    return {
+        cache: f"{' and '.join(said)} need{'s' if len(said) == 1 else ''} {cache}"
+        for cache, said in why.items()
+    }
 
 
 def get_cue(name: str) -> Cue:

@@ -4,7 +4,8 @@ One `Tracker.update` call per frame runs these rounds (ref: Cao et al. 2023, OC-
 Maggiolino et al. 2023, Deep OC-SORT; Zhang et al. 2022, ByteTrack):
 
 1. confident detections vs all tracks, similarity ``w_iou S_iou + w_angle S_angle +
-   W_emb S_emb + w_sd S_sd + w_iom S_mask_iom`` (W_emb adaptive), gated by IoU with the
+   W_emb S_emb + w_sd S_sd + w_iom S_mask_iom`` (W_emb adaptive): the weighted sum over the
+   cue table's rows (`mot_cli.tracking.cues.CUE_TABLE`), gated by IoU with the
    Kalman prediction; S_sd compares depth×mask embeddings (`Detections.sd_embedding`) with
    each track's moving average of them, S_mask_iom a track's last mask, moved with its
    predicted box, with each detection's (`Detections.masks`);
@@ -25,24 +26,27 @@ gets its public id when it is confirmed, so ids run 1, 2, 3 ... per tracker with
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from mot_cli.detections import Detections
 from mot_cli.maskgrid import MaskGrid, covered_by_others
+from mot_cli.schema import MASKS_STAGE, SD_EMBEDDINGS_STAGE
 from mot_cli.tracking import kalman
 from mot_cli.tracking.assign import Matches, assign
 from mot_cli.tracking.config import TrackerConfig
 from mot_cli.tracking.cues import (
-    CUES,
+    CUE_TABLE,
+    CueRow,
     DetView,
     TrackView,
-    adaptive_embedding_weight,
-    bisoftmax,
     cosine_similarity,
     covered_fraction,
+    embedding_cue,
+    iou_cue,
     iou_matrix,
 )
 from mot_cli.tracking.postprocess import TrackTable, postprocess_table
@@ -69,63 +73,74 @@ class TrackOutput:
         return len(self.ids)
 
 
+def _column(dtype: type, fill: object, shape: tuple[int | str, ...] = ()) -> dict[str, Any]:
+    """A `_Tracks` column's declaration (field metadata): its dtype, the value a started track
+    takes where `_start` gives none, and its trailing shape in an empty bank ("delta_t": the
+    config's velocity window)."""
+    return {"dtype": dtype, "fill": fill, "shape": shape}
+
+
 @dataclass
 class _Tracks:
-    """Struct-of-arrays state of all live tracks (row t is one track), internal to Tracker."""
+    """Struct-of-arrays state of all live tracks (row t is one track), internal to Tracker.
 
-    key: np.ndarray  # (T,) int64 internal key, unique per tracker
-    id: np.ndarray  # (T,) int32 public id; 0 until confirmed
-    mean: np.ndarray  # (T, 8) Kalman state
-    cov: np.ndarray  # (T, 8, 8)
-    saved_mean: np.ndarray  # (T, 8) state right after the last observation (for ORU)
-    saved_cov: np.ndarray  # (T, 8, 8)
-    last_obs: np.ndarray  # (T, 4) last observed box
-    current_obs: np.ndarray  # (T, 4) box observed this frame, NaN if none
-    history: np.ndarray  # (T, delta_t, 4) observations 1..delta_t frames ago, NaN if none
-    velocity: np.ndarray  # (T, 2) unit direction of motion
-    hits: np.ndarray  # (T,) matched frames
-    hit_streak: np.ndarray  # (T,) matched frames in a row
-    since_update: np.ndarray  # (T,) frames since the last observation
-    det_index: np.ndarray  # (T,) detection matched this frame, -1 if none
-    score: np.ndarray  # (T,) score of that detection
-    embedding: np.ndarray  # (T, E) appearance memory (E = 0 until first embedding)
-    has_embedding: np.ndarray  # (T,) bool
-    sd_embedding: np.ndarray  # (T, F) depth x segmentation memory
-    has_sd: np.ndarray  # (T,) bool
-    mask_bits: np.ndarray  # (T,) object: last observed mask's cells (MaskGrid.bits), or None
-    mask_origin: np.ndarray  # (T, 2) int64 its window's top-left cell
-    mask_area: np.ndarray  # (T,) int64 its set cells
-    mask_centre: np.ndarray  # (T, 2) centre of the box it was observed with (that frame's px)
-    has_mask: np.ndarray  # (T,) bool
+    The columns are declared once, here; rows come only from `add` (a column it is not given
+    takes its declared fill) and go only through `select`, both over every column, and
+    assigning a column of another length raises, so no column can get out of step.
+    """
+
+    # (T,) internal key, unique per tracker; public id, 0 until confirmed
+    key: np.ndarray = field(metadata=_column(np.int64, 0))
+    id: np.ndarray = field(metadata=_column(np.int32, 0))
+    # Kalman state and covariance; the same right after the last observation (for ORU)
+    mean: np.ndarray = field(metadata=_column(np.float64, 0.0, (8,)))
+    cov: np.ndarray = field(metadata=_column(np.float64, 0.0, (8, 8)))
+    saved_mean: np.ndarray = field(metadata=_column(np.float64, 0.0, (8,)))
+    saved_cov: np.ndarray = field(metadata=_column(np.float64, 0.0, (8, 8)))
+    # last observed box; box observed this frame (NaN if none); observations 1..delta_t
+    # frames ago (NaN if none); unit direction of motion
+    last_obs: np.ndarray = field(metadata=_column(np.float64, 0.0, (4,)))
+    current_obs: np.ndarray = field(metadata=_column(np.float64, 0.0, (4,)))
+    history: np.ndarray = field(metadata=_column(np.float64, np.nan, ("delta_t", 4)))
+    velocity: np.ndarray = field(metadata=_column(np.float64, 0.0, (2,)))
+    # matched frames; in a row; frames since the last observation
+    hits: np.ndarray = field(metadata=_column(np.int64, 1))
+    hit_streak: np.ndarray = field(metadata=_column(np.int64, 1))
+    since_update: np.ndarray = field(metadata=_column(np.int64, 0))
+    # detection matched this frame (-1 if none) and its score
+    det_index: np.ndarray = field(metadata=_column(np.int64, -1))
+    score: np.ndarray = field(metadata=_column(np.float64, 0.0))
+    # (T, E) appearance memory (E = 0 until the first embedding); (T, F) depth x mask memory
+    embedding: np.ndarray = field(metadata=_column(np.float64, 0.0, (0,)))
+    has_embedding: np.ndarray = field(metadata=_column(np.bool_, False))
+    sd_embedding: np.ndarray = field(metadata=_column(np.float64, 0.0, (0,)))
+    has_sd: np.ndarray = field(metadata=_column(np.bool_, False))
+    # last observed mask's cells (MaskGrid.bits) or None, its window's top-left cell, its set
+    # cells, and the centre of the box it was observed with (that frame's pixels)
+    mask_bits: np.ndarray = field(metadata=_column(np.object_, None))
+    mask_origin: np.ndarray = field(metadata=_column(np.int64, 0, (2,)))
+    mask_area: np.ndarray = field(metadata=_column(np.int64, 0))
+    mask_centre: np.ndarray = field(metadata=_column(np.float64, 0.0, (2,)))
+    has_mask: np.ndarray = field(metadata=_column(np.bool_, False))
+
+    def __setattr__(self, name: str, value: np.ndarray) -> None:
+        """Replace a column; one of another length than the bank's is refused."""
+        if name != "key" and len(value) != len(self.key):
+            raise ValueError(f"track column {name} has {len(value)} rows, the bank {len(self)}")
+        object.__setattr__(self, name, value)
 
     @classmethod
     def empty(cls, delta_t: int) -> _Tracks:
         """No tracks."""
+        dims = {"delta_t": delta_t}
         return cls(
-            key=np.zeros(0, np.int64),
-            id=np.zeros(0, np.int32),
-            mean=np.zeros((0, 8)),
-            cov=np.zeros((0, 8, 8)),
-            saved_mean=np.zeros((0, 8)),
-            saved_cov=np.zeros((0, 8, 8)),
-            last_obs=np.zeros((0, 4)),
-            current_obs=np.zeros((0, 4)),
-            history=np.zeros((0, delta_t, 4)),
-            velocity=np.zeros((0, 2)),
-            hits=np.zeros(0, np.int64),
-            hit_streak=np.zeros(0, np.int64),
-            since_update=np.zeros(0, np.int64),
-            det_index=np.zeros(0, np.int64),
-            score=np.zeros(0),
-            embedding=np.zeros((0, 0)),
-            has_embedding=np.zeros(0, bool),
-            sd_embedding=np.zeros((0, 0)),
-            has_sd=np.zeros(0, bool),
-            mask_bits=np.empty(0, object),
-            mask_origin=np.zeros((0, 2), np.int64),
-            mask_area=np.zeros(0, np.int64),
-            mask_centre=np.zeros((0, 2)),
-            has_mask=np.zeros(0, bool),
+            **{
+                spec.name: np.zeros(
+                    (0, *(dims.get(d, d) for d in spec.metadata["shape"])),
+                    spec.metadata["dtype"],
+                )
+                for spec in _COLUMNS
+            }
         )
 
     def __len__(self) -> int:
@@ -136,16 +151,35 @@ class _Tracks:
         """Keep some rows (boolean mask or indices)."""
         if rows.dtype == bool and rows.all():
             return self
-        return _Tracks(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
+        return _Tracks._of({spec.name: getattr(self, spec.name)[rows] for spec in _COLUMNS})
 
-    def extend(self, other: _Tracks) -> _Tracks:
-        """Append another bank's rows."""
-        return _Tracks(
-            **{
-                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
-                for f in dataclasses.fields(self)
-            }
-        )
+    def add(self, n: int, **given: np.ndarray) -> _Tracks:
+        """Append `n` rows: the `given` columns, and every other column's declared fill (in
+        that column's trailing shape, e.g. the embedding width in use)."""
+        unknown = set(given) - {spec.name for spec in _COLUMNS}
+        if unknown:
+            raise ValueError(f"no track columns {sorted(unknown)}")
+        columns = {}
+        for spec in _COLUMNS:
+            old = getattr(self, spec.name)
+            new = given.get(spec.name)
+            if new is None:
+                new = np.full((n, *old.shape[1:]), spec.metadata["fill"], spec.metadata["dtype"])
+            elif len(new) != n:
+                raise ValueError(f"track column {spec.name} given {len(new)} rows for {n}")
+            columns[spec.name] = np.concatenate([old, new])
+        return _Tracks._of(columns)
+
+    @classmethod
+    def _of(cls, columns: dict[str, np.ndarray]) -> _Tracks:
+        """A bank of columns already in step (every one made from this bank's rows by one
+        rule), without checking each assignment again: `select` runs several times a frame."""
+        bank = object.__new__(cls)
+        bank.__dict__.update(columns)
+        return bank
+
+
+_COLUMNS = dataclasses.fields(_Tracks)
 
 
 def _widen(memory: np.ndarray, dim: int, what: str) -> np.ndarray:
@@ -169,14 +203,29 @@ class Tracker:
     pass probability-like scores (`track_sequence` normalises a sequence for you).
     """
 
-    def __init__(self, config: TrackerConfig | None = None, fps: float | None = None) -> None:
+    def __init__(
+        self,
+        config: TrackerConfig | None = None,
+        fps: float | None = None,
+        cues: Sequence[CueRow] | None = None,
+    ) -> None:
         """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`.
 
         `fps` (the video's frame rate; 25 when None) turns the frames a track was lost into
-        seconds for the re-identification gate (`reid_speed`).
+        seconds for the re-identification gate (`reid_speed`). `cues` is the cue table the
+        first round sums (`mot_cli.tracking.cues.CUE_TABLE` when None; pass your own rows to
+        try a cue).
         """
         self.config = config if config is not None else TrackerConfig()
         self.fps = float(fps) if fps and fps > 0 else _DEFAULT_FPS
+        self.cues = tuple(CUE_TABLE if cues is None else cues)
+        self._terms = tuple(
+            (row, weight)
+            for row in self.cues
+            if row.function is not None and (weight := row.weight_in(self.config))
+        )
+        # the caches the weighted terms read: only their per-track memories are kept
+        self._reads = {cache for row, _ in self._terms for cache in row.needs}
         self._noise = kalman.KalmanNoise(self.config.std_position, self.config.std_velocity)
         self.reset()
 
@@ -253,7 +302,7 @@ class Tracker:
 
         previous = self._previous_obs()
         predicted = kalman.z_to_xyxy(tr.mean)
-        use_masks = masks is not None and cfg.w_iom > 0
+        use_masks = masks is not None and MASKS_STAGE in self._reads
         view = TrackView(
             xyxy=predicted,
             last_obs=tr.last_obs,
@@ -330,10 +379,10 @@ class Tracker:
         return matched
 
     def _sd_input(self, dets: Detections, given: np.ndarray | None) -> np.ndarray | None:
-        """This frame's sd embeddings (given, else the detections'), checked; None when
-        `w_sd` is 0, since an unweighted memory could not change a match."""
+        """This frame's sd embeddings (given, else the detections'), checked; None when no
+        weighted cue reads them, since an unweighted memory could not change a match."""
         sd = dets.sd_embedding if given is None else given
-        if sd is None or self.config.w_sd == 0:
+        if sd is None or SD_EMBEDDINGS_STAGE not in self._reads:
             return None
         sd = np.asarray(sd, dtype=np.float64)
         if sd.ndim != 2 or len(sd) != len(dets):
@@ -374,28 +423,20 @@ class Tracker:
     def _similarity(
         self, view: TrackView, dets: DetView
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Weigh and sum the first round's cues; also return the IoU that gates them and the
-        raw appearance similarity (None without embeddings)."""
-        cfg = self.config
+        """Weigh and sum the first round's cues (the rows of the cue table that are on); also
+        return the IoU that gates them and the raw appearance similarity (None without
+        embeddings, and then the appearance term is left out)."""
         no_emb = view.embedding is None or dets.embedding is None
-        weights = {
-            "angle": cfg.w_angle,
-            "embedding": 0 if no_emb else cfg.w_emb,
-            "depth_segmentation": cfg.w_sd,
-            "mask_iom": cfg.w_iom,
-        }
-        iou = CUES["iou"](view, dets)
-        total = cfg.w_iou * iou
-        appearance = None if no_emb else CUES["embedding"](view, dets)
-        for name, weight in weights.items():
-            if weight == 0:
+        iou = iou_cue(view, dets)
+        appearance = None if no_emb else embedding_cue(view, dets)
+        known = {iou_cue: iou, embedding_cue: appearance}  # computed once, used twice
+        total = np.zeros(iou.shape)
+        for row, weight in self._terms:
+            sim = known[row.function] if row.function in known else row.function(view, dets)
+            if sim is None:
                 continue
-            sim = appearance.copy() if name == "embedding" else CUES[name](view, dets)
-            if name == "embedding":
-                if cfg.bisoftmax:
-                    sim = bisoftmax(sim, cfg.bisoftmax_temperature)
-                if cfg.adaptive_weighting:
-                    weight = adaptive_embedding_weight(sim, weight, cfg.adaptive_max_gap)
+            if row.weigh is not None:
+                sim, weight = row.weigh(sim, weight, self.config)
             total = total + weight * sim
         return total, iou, appearance
 
@@ -579,34 +620,24 @@ class Tracker:
         mean, cov = kalman.initiate(boxes, self._noise)
         keys = np.arange(self._next_key, self._next_key + n, dtype=np.int64)
         self._next_key += n
-        e_dim, s_dim = tr.embedding.shape[1], tr.sd_embedding.shape[1]
-        new = _Tracks(
+        given: dict[str, np.ndarray] = {}
+        if emb is not None:
+            given |= {"embedding": emb[det_rows], "has_embedding": np.ones(n, bool)}
+        if sd is not None:
+            given |= {"sd_embedding": sd[det_rows], "has_sd": np.ones(n, bool)}
+        self._tracks = tr.add(
+            n,
             key=keys,
-            id=np.zeros(n, np.int32),
             mean=mean,
             cov=cov,
             saved_mean=mean.copy(),
             saved_cov=cov.copy(),
             last_obs=boxes.copy(),
             current_obs=boxes.copy(),
-            history=np.full((n, tr.history.shape[1], 4), np.nan),
-            velocity=np.zeros((n, 2)),
-            hits=np.ones(n, np.int64),
-            hit_streak=np.ones(n, np.int64),
-            since_update=np.zeros(n, np.int64),
             det_index=det_rows.astype(np.int64),
             score=score[det_rows],
-            embedding=emb[det_rows] if emb is not None else np.zeros((n, e_dim)),
-            has_embedding=np.full(n, emb is not None),
-            sd_embedding=sd[det_rows] if sd is not None else np.zeros((n, s_dim)),
-            has_sd=np.full(n, sd is not None),
-            mask_bits=np.full(n, None, object),
-            mask_origin=np.zeros((n, 2), np.int64),
-            mask_area=np.zeros(n, np.int64),
-            mask_centre=np.zeros((n, 2)),
-            has_mask=np.zeros(n, bool),
+            **given,
         )
-        self._tracks = tr.extend(new)
 
     def _confirm(self) -> None:
         """Give ids to tracks matched now that reached min_hits (or in the first frames).
@@ -728,6 +759,8 @@ def track_sequence(
     frames: Iterable[tuple[int, Detections, np.ndarray | None]],
     config: TrackerConfig | None = None,
     fps: float | None = None,
+    *,
+    cues: Sequence[CueRow] | None = None,
 ) -> TrackTable:
     """Track a whole sequence offline and apply the config's offline improvements.
 
@@ -737,6 +770,7 @@ def track_sequence(
             frame still advances the tracks' prediction).
         config: tracker settings, including `score_scale` and the offline options.
         fps: the video's frame rate, for settings given at `config.reference_fps`.
+        cues: the cue table (`Tracker`'s `cues`; the built-in one when None).
 
     Returns:
         A TrackTable sorted by frame then id, ids counted from 1; scores are the ones the
@@ -748,7 +782,7 @@ def track_sequence(
         return TrackTable.empty()
     all_scores = np.concatenate([d.score for _, d, _ in frames])
     normal = score_normaliser(all_scores, cfg.score_scale)
-    tracker = Tracker(cfg, fps)
+    tracker = Tracker(cfg, fps, cues)
     parts: list[dict[str, np.ndarray]] = []
     emb_dim = next((d.embedding.shape[1] for _, d, _ in frames if d.embedding is not None), 0)
     start, previous_frame = 0, None
