@@ -211,8 +211,9 @@ def _pseudo_maps(inputs: StageInputs, spec: StageRun, shape: tuple[int, int]) ->
     for number in frames:
         boxes = detections.get(number, empty).xyxy
         people = None
-        if masks is not None and len(masks.get(number, [])) == len(boxes):
-            people = [decode_mask(rle) for rle in masks[number]]
+        rles = [] if masks is None else masks.get(number, [])  # a frame without people: none
+        if masks is not None and len(rles) == len(boxes):
+            people = [decode_mask(rle) for rle in rles]
         rows.append(_map_row(number, pseudo_map(plane, boxes, width, shape, people), width, False))
     table = _maps_table(rows)
     write_table(run_dir.file(spec.stage), table, stage=spec.stage, key=spec.key)
