@@ -182,7 +182,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(sd_embed.STAGE, SdEmbedConfig, sd_embed.READS, sd_embed.plan,
           cues=(sd_encoder.STAGE,), after_inputs=True, command="track --sd"),
     Stage(track.STAGE, TrackerConfig, (detect.STAGE,), track.plan,
-          cues=(embed.STAGE, camera_motion.STAGE, segment.STAGE, sd_embed.STAGE),
+          cues=(embed.STAGE, camera_motion.STAGE, segment.STAGE, sd_embed.STAGE, depth.STAGE),
           after_inputs=True),
 )  # fmt: skip
 """Every stage; adding one is a module with `plan` and `STAGE` plus one row here.

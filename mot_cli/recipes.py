@@ -197,12 +197,16 @@ def _mask_and_depth_configs(request: TrackRequest, config: TrackerConfig) -> Con
 
         load_encoder(request.sd_encoder)
     needed = cue_caches(config)
-    if needed:  # the depth×mask embeddings are made from masks too; S_sd alone: box masks
+    if needed.keys() & {segment.STAGE, sd_embed.STAGE}:  # S_sd's embeddings need masks too
+        # S_sd alone: box masks
         backend = "yolo-seg" if segment.STAGE in needed else sd_embed.SD_MASKS
         configs[segment.STAGE] = Cached(segment.SegmentConfig(backend, device=request.device))
-    if sd_embed.STAGE in needed:
+    if sd_embed.STAGE in needed or depth.STAGE in needed:
         configs[depth.MAPS_STAGE] = Cached(depth.DepthConfig(sd_embed.SD_DEPTH,
                                                              device=request.device))
+    if depth.STAGE in needed:  # the depth-level cue reads each detection's nearness
+        configs[depth.STAGE] = depth.DepthStatsConfig()
+    if sd_embed.STAGE in needed:
         if request.sd_encoder is None:
             configs[sd_encoder.STAGE] = Cached(
                 sd_encoder.SdEncoderConfig(epochs=sd_embed.SD_ENCODER_EPOCHS, min_steps=0)

@@ -331,3 +331,26 @@ def read_depth(run_dir: RunDir) -> pa.Table:
     if table is None:
         raise MotCliError(f"{run_dir.file(STAGE)}: no depth cache; run `mot-cli depth`")
     return table
+
+
+def attach_levels(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
+    """Detections with their nearness level from depth.parquet rows (the mask's median, else
+    the box's), for the depth-level cue; a row count that disagrees is a stale cache."""
+    from mot_cli.detections import rows_by_frame
+
+    frame = table.column("frame").to_numpy()
+    det = table.column("det").to_numpy()
+    mask = table.column("mask_median").to_numpy(zero_copy_only=False).astype(np.float32)
+    box = table.column("box_median").to_numpy(zero_copy_only=False).astype(np.float32)
+    level = np.where(np.isfinite(mask), mask, box)
+    by_frame = {number: level[rows] for number, rows in rows_by_frame(frame, det)}
+    out = {}
+    for number, dets in detections.items():
+        rows = by_frame.get(number, np.zeros(0, np.float32))
+        if len(rows) != len(dets):
+            raise MotCliError(
+                f"{STAGE} cache has {len(rows)} rows for frame {number} but detections has "
+                f"{len(dets)}; re-run `mot-cli depth --force`"
+            )
+        out[number] = dets.replace(depth_level=rows)
+    return out

@@ -97,6 +97,7 @@ class _Tracks:
     mask_area: np.ndarray  # (T,) int64 its set cells
     mask_centre: np.ndarray  # (T, 2) centre of the box it was observed with (that frame's px)
     has_mask: np.ndarray  # (T,) bool
+    depth_level: np.ndarray  # (T,) filtered nearness, NaN until a detection brings one
 
     @classmethod
     def empty(cls, delta_t: int) -> _Tracks:
@@ -126,6 +127,7 @@ class _Tracks:
             mask_area=np.zeros(0, np.int64),
             mask_centre=np.zeros((0, 2)),
             has_mask=np.zeros(0, bool),
+            depth_level=np.zeros(0),
         )
 
     def __len__(self) -> int:
@@ -254,6 +256,7 @@ class Tracker:
         previous = self._previous_obs()
         predicted = kalman.z_to_xyxy(tr.mean)
         use_masks = masks is not None and cfg.w_iom > 0
+        level = dets.depth_level if cfg.w_depth_level > 0 else None
         view = TrackView(
             xyxy=predicted,
             last_obs=tr.last_obs,
@@ -263,6 +266,7 @@ class Tracker:
             has_embedding=tr.has_embedding,
             sd_embedding=tr.sd_embedding if tr.sd_embedding.shape[1] else None,
             masks=self._track_masks(predicted, masks.cell) if use_masks else None,
+            depth_level=None if level is None else tr.depth_level,
         )
 
         def det_view(idx: np.ndarray) -> DetView:
@@ -272,6 +276,7 @@ class Tracker:
                 None if emb is None else emb[idx],
                 None if sd_embedding is None else sd_embedding[idx],
                 masks[idx] if use_masks else None,
+                None if level is None else level[idx],
             )
 
         all_tracks = np.arange(len(tr))
@@ -324,10 +329,22 @@ class Tracker:
                     sd_embedding)
         if masks is not None:
             self._remember_masks(masks, xyxy)
+        if level is not None:
+            self._remember_levels(level)
         self._confirm()
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
         return matched
+
+    def _remember_levels(self, level: np.ndarray) -> None:
+        """Fold this frame's nearness into the matched and new tracks' levels (an EMA)."""
+        tr = self._tracks
+        rows = np.flatnonzero(tr.det_index >= 0)
+        seen = level.astype(np.float64)[tr.det_index[rows]]
+        old = tr.depth_level[rows]
+        keep = self.config.depth_level_memory
+        blended = np.where(np.isnan(old), seen, keep * old + (1.0 - keep) * seen)
+        tr.depth_level[rows] = np.where(np.isnan(seen), old, blended)
 
     def _sd_input(self, dets: Detections, given: np.ndarray | None) -> np.ndarray | None:
         """This frame's sd embeddings (given, else the detections'), checked; None when
@@ -383,6 +400,7 @@ class Tracker:
             "embedding": 0 if no_emb else cfg.w_emb,
             "depth_segmentation": cfg.w_sd,
             "mask_iom": cfg.w_iom,
+            "depth_level": cfg.w_depth_level,
         }
         iou = CUES["iou"](view, dets)
         total = cfg.w_iou * iou
@@ -605,6 +623,7 @@ class Tracker:
             mask_area=np.zeros(n, np.int64),
             mask_centre=np.zeros((n, 2)),
             has_mask=np.zeros(n, bool),
+            depth_level=np.full(n, np.nan),
         )
         self._tracks = tr.extend(new)
 
