@@ -247,22 +247,29 @@ def depth_level_jump(track_level: np.ndarray, det_level: np.ndarray) -> np.ndarr
 
 
 def overlapping(xyxy: np.ndarray) -> np.ndarray:
-    """(D,) which boxes overlap another box of the frame: where position alone is ambiguous."""
+    """(D,) which boxes overlap another box of the frame."""
     iou = iou_matrix(xyxy, xyxy)
     np.fill_diagonal(iou, 0.0)
     return (iou > 0).any(axis=1) if len(xyxy) else np.zeros(0, bool)
 
 
+def ambiguous(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
+    """(D,) detections whose position alone is ambiguous: the box overlaps another
+    detection's, or more than one track's predicted box (one box where two people meet)."""
+    tracks_over = (iou_matrix(track_xyxy, det_xyxy) > 0).sum(axis=0)
+    return overlapping(det_xyxy) | (tracks_over > 1)
+
+
 def depth_level_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
     """Minus the jump in nearness a match would make (a person does not step from behind
-    someone to in front of them between frames), in [-1, 0]; only for detections whose box
-    overlaps another's (ref: SparseTrack's depth levels, used where boxes crowd); zeros
-    without levels."""
+    someone to in front of them between frames), in [-1, 0]; only for detections whose
+    position is ambiguous (`ambiguous`; ref: SparseTrack's depth levels, used where boxes
+    crowd); zeros without levels."""
     shape = (len(tracks.xyxy), len(dets.xyxy))
     if tracks.depth_level is None or dets.depth_level is None:
         return np.zeros(shape)
     jump = depth_level_jump(tracks.depth_level, dets.depth_level)
-    return -jump * overlapping(dets.xyxy)[None, :]
+    return -jump * ambiguous(tracks.xyxy, dets.xyxy)[None, :]
 
 
 Cue = Callable[[TrackView, DetView], np.ndarray]
