@@ -99,3 +99,17 @@ def test_track_with_the_cue_reads_the_depth_statistics(
     assert result.exit_code == 0, result.output
     stages = json.loads((tmp_path / "walk" / "manifest.json").read_text())["stages"]
     assert "depth" not in stages["tracks"]["upstream"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"), [("w_depth_level=-1", "w_depth_level"),
+                              ("depth_level_memory=1.5", "depth_level_memory")]
+)  # fmt: skip
+def test_bad_depth_level_settings_are_one_line(
+    tmp_path: Path, small_video: Path, small_det_txt: Path, setting: str, fragment: str
+) -> None:
+    from tests.test_cli import assert_one_line_error, track_public
+
+    result = track_public(tmp_path, small_video, small_det_txt, "--set", setting)
+    assert_one_line_error(result, "--set", fragment)
+    assert not (tmp_path / "walk").exists()  # refused before any work
