@@ -43,10 +43,11 @@ bench/ablation.py's leave-one-sequence-out folds picked most often with mobilePy
 
 SD_MASKS = "box"
 """The segment backend `track --sd` makes masks with when the run has none: box masks cost
-nothing, and on KITTI-17 S_sd did better with them than with YOLO11n-seg's or the ground
-truth's (issue 19's oracle); a YOLO11n-seg pass costs more than the detector itself, so --sd
-could not stay within 1.5x a default run with it. Masks made by hand (`mot-cli segment`,
-`--masks-txt`) are used instead, and the mask cues (w_iom, mask_occlusion) make YOLO11n-seg's."""
+nothing, and on KITTI-17 and MOTS20-11 S_sd did no worse with them than with ground-truth
+masks (issue 19's oracle, bench/masks.py --cues); a YOLO11n-seg pass costs more than the
+detector itself, so --sd could not stay within 1.5x a default run with it. Masks made by
+hand (`mot-cli segment`, `--masks-txt`) are used instead, and the mask cues (w_iom,
+mask_occlusion) make YOLO11n-seg's."""
 SD_DEPTH = "pseudo"
 """The depth backend `track --sd` makes maps with when the run has none: SparseTrack's
 pseudo-depth from the boxes costs nothing, while mobilePydnet took as long as the detector
