@@ -184,8 +184,10 @@ class TrackerConfig:
         w_depth_level: weight of the depth-level cue in the first round: minus the relative
             jump between a track's filtered nearness and a detection's, for detections whose
             box overlaps another's (tracking.cues.depth_level_cue); reads the depth
-            statistics (depth.parquet). 0 (the default) leaves it out: issue 19's left-out
-            ablation found no gain (bench/depth_level.py).
+            statistics (depth.parquet). 0 (the default) leaves it out: in issue 19's left-out
+            run on the two MOTS sequences (bench/depth_level.py), pseudo-depth levels gave
+            +1.41 AssA without appearance but exactly nothing with it (the default), and
+            the other four dev sequences were not run.
         depth_level_memory: how much of a track's nearness level each match keeps (an EMA,
             as for appearance), so one noisy depth reading does not move it.
     """
