@@ -9,9 +9,14 @@ figure, and the decode rate says how fast the machine was at that moment.
 
     python bench/end_to_end.py [--videos PETS09-S2L1.avi MOT16-11.mp4] [--repeats 1]
                                [--end N] [--src DIR] [--keep DIR] [--set=--no-cmc ...]
+                               [--compare=--sd ...]
 
 `--src DIR` measures another checkout of mot-cli (e.g. an export of main, for a before/after
 on the same machine at the same time); `--end N` stops at frame N for a quick look.
+`--compare=--sd` also runs `mot-cli track` with those extra options on each video, right
+after the default run (each in its own fresh cache folder), and prints the ratio of their
+whole-process wall and CPU times: the price of a cue on a fresh video (issue 19 asks
+`--sd` <= 1.5x a default run), measured in the same run so that load slows both alike.
 """
 
 from __future__ import annotations
@@ -122,6 +127,20 @@ def stage_times(manifest: dict) -> str:
     return ", ".join(parts) + " s"
 
 
+def print_ratios(ratios: list[tuple[str, Measured, Measured]], compared: str) -> None:
+    """Per video: default and compared wall seconds, and their ratios (medians over repeats)."""
+    print(f"\nvideo          default s  {compared:>9} s  wall ratio  CPU ratio  load")
+    for stem in dict.fromkeys(row[0] for row in ratios):
+        mine = [row for row in ratios if row[0] == stem]
+        print(
+            f"{stem:<14} {median([m.wall for _, m, _ in mine]):9.1f}  "
+            f"{median([o.wall for _, _, o in mine]):{max(len(compared), 9)}.1f}  "
+            f"{median([o.wall / m.wall for _, m, o in mine]):10.2f}  "
+            f"{median([o.cpu / m.cpu for _, m, o in mine]):9.2f}  "
+            f"{median([(m.load + o.load) / 2 for _, m, o in mine]):4.1f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--videos", nargs="+", default=["PETS09-S2L1.avi", "MOT16-11.mp4"])
@@ -132,9 +151,13 @@ def main() -> None:
                         help="move each run folder here afterwards (default: deleted)")
     parser.add_argument("--set", dest="settings", nargs="*", default=[],
                         help="extra `mot-cli track` options, e.g. --set=--no-cmc")  # fmt: skip
+    parser.add_argument("--compare", nargs="*", default=[],
+                        help="also run with these options added and print the time ratio, "
+                        "e.g. --compare=--sd")  # fmt: skip
     args = parser.parse_args()
     print(f"mot-cli from {args.src}; {os.cpu_count()} CPUs")
     rows = []
+    ratios: list[tuple[str, Measured, Measured]] = []
     for name in args.videos:
         video = VIDEOS / name
         if not video.exists():
@@ -151,6 +174,19 @@ def main() -> None:
                 f"{measured.rss_mb:.0f} MB (load {measured.load:.1f})"
             )
             print(f"  {stage_times(manifest)}")
+            if args.compare:
+                extra = [*args.settings, *args.compare]
+                other, other_manifest = track_once(video, args.end, args.src, extra, None)
+                ratios.append((video.stem, measured, other))
+                print(
+                    f"  with {' '.join(args.compare)}: {other.wall:.1f} s "
+                    f"({other.cpu / frames * 1000:.0f} CPU ms/frame), peak RSS "
+                    f"{other.rss_mb:.0f} MB (load {other.load:.1f}); wall ratio "
+                    f"{other.wall / measured.wall:.2f}, CPU ratio {other.cpu / measured.cpu:.2f}"
+                )
+                print(f"  {stage_times(other_manifest)}")
+    if ratios:
+        print_ratios(ratios, " ".join(args.compare))
     print("\nvideo          track fps  target  decode fps  peak RSS MB  load")
     for stem in dict.fromkeys(row[0] for row in rows):
         mine = [row for row in rows if row[0] == stem]

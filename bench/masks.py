@@ -28,6 +28,13 @@ masks, with and without appearance, scored on boxes against the sequence's box g
 (MOT15 rules for KITTI-17, MOT16 for MOTS20-11 = MOT16-11), every grid value shown; with both
 sequences, the left-out row picks each sequence's value on the other one. If ground-truth masks
 do not make a cue pay, better masks (SAM) will not either: the cue is the limit.
+
+The `S_sd` rows run once per `--cue-depth` backend (default: mobilePydnet and pseudo-depth),
+each made explicitly in every mask source's folder (`mot-cli depth --backend B`), with the
+encoder `track --sd` trains (`train-encoder RUN --epochs 1 --min-steps 0`, on that folder's
+own masks and maps), so every sequence and mask source learns alike. `--cue-skip
+MOTS20-11:yolo-seg` leaves a (sequence, mask source) out: YOLO11n-seg on MOTS20-11's 900
+1080p frames takes over an hour on a loaded 2-core machine.
 """
 
 from __future__ import annotations
@@ -58,8 +65,15 @@ CUE_GRID = (
     + [(f"w_iom={w}", ["--set", f"w_iom={w}"]) for w in (0.25, 0.5, 1.0)]
     + [(f"occl={t}", ["--set", "mask_occlusion=true", "--set", f"mask_occlusion_threshold={t}"])
        for t in (0.15, 0.3, 0.45)]
-    + [("S_sd", ["--sd"]), ("S_sd w=2", ["--sd", "--set", "w_sd=2.0"])]
 )  # fmt: skip
+SD_GRID = (("S_sd", ["--sd"]), ("S_sd w=2", ["--sd", "--set", "w_sd=2.0"]))
+CUE_DEPTHS = ("pydnet", "pseudo")
+
+
+def family(label: str) -> str:
+    """The setting a left-out row picks within: `w_iom`, `occl`, or `S_sd <depth>`."""
+    head = label.split("=")[0].split()[0]
+    return f"S_sd {label.split()[-1]}" if head == "S_sd" else head
 
 
 def base_run(runs: Path, seq: str) -> Path:
@@ -137,30 +151,47 @@ def tracking(folder: Path, seq: str, out: Path) -> dict[str, float]:
             "IDF1": summary["IDF1"]}  # fmt: skip
 
 
-def cue_oracle(runs: Path, seqs: list[str], rows: list[str]) -> dict:
+def cue_oracle(
+    runs: Path, seqs: list[str], rows: list[str], depths: list[str], skip: set[str]
+) -> dict:
     """HOTA and AssA on boxes of each mask cue setting, per mask source and appearance.
 
-    `S_sd` rows run `track --sd`: depth maps (mobilePydnet) and the self-supervised encoder
-    trained on the run's own caches, i.e. on this mask source's masks."""
+    `S_sd` rows run `track --sd` on each depth backend's maps, with the encoder --sd trains
+    on the folder's own caches (so on this mask source's masks)."""
     table: dict = {}
     for seq in seqs:
-        split, gt_name, rules = BOX_GT[seq]
-        for source in CUE_MASKS:
+        sources = [s for s in CUE_MASKS if f"{seq}:{s}" not in skip]
+        if "pydnet" in depths and not all((runs / s / seq).exists() for s in sources):
+            # the network reads only the video: made once, copied with the base run
+            mot_cli("depth", VIDEO[seq], "--name", seq, "--cache-dir", base_run(runs, seq).parent,
+                    "--backend", "pydnet")  # fmt: skip
+        for source in sources:
             folder = backend_run(runs, seq, source)
-            for reid in ("--reid", "--no-reid"):
-                for label, extra in CUE_GRID:
-                    if label not in rows:
-                        continue
+            settings = [(label, extra) for label, extra in CUE_GRID if label in rows]
+            for depth in depths:
+                sd_rows = [(f"{label} {depth}", extra) for label, extra in SD_GRID
+                           if label in rows]  # fmt: skip
+                if not sd_rows:
+                    continue
+                settings.append((f"depth {depth}", ["depth", "--backend", depth]))
+                settings.append((f"encoder {depth}", ["train-encoder"]))
+                settings += sd_rows
+            for label, extra in settings:
+                if label.startswith("depth "):  # make this backend's maps (--sd reuses them)
+                    mot_cli(extra[0], VIDEO[seq], "--name", seq, "--cache-dir", runs / source,
+                            *extra[1:])  # fmt: skip
+                    # each detection's nearness statistics, kept for bench/depth_level.py
+                    kept = runs / "levels" / seq / f"{source}-{extra[-1]}.parquet"
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(folder / "depth.parquet", kept)
+                    continue
+                if label.startswith("encoder "):  # what `track --sd` trains, made explicit
+                    mot_cli("train-encoder", folder, "--epochs", "1", "--min-steps", "0")
+                    continue
+                for reid in ("--reid", "--no-reid"):
                     mot_cli("track", VIDEO[seq], "--name", seq, "--cache-dir", runs / source,
                             reid, *extra)  # fmt: skip
-                    tracker = runs / "cue-eval" / "data" / f"{gt_name}.txt"
-                    tracker.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(folder / f"{seq}.txt", tracker)
-                    out = runs / "cue-eval" / "out.json"
-                    mot_cli("eval", split / gt_name, tracker.parent.parent, "--benchmark",
-                            rules, "--json", out)  # fmt: skip
-                    summary = json.loads(out.read_text())["cue-eval"][gt_name]
-                    row = {k: summary[k] for k in ("HOTA", "AssA", "IDF1", "IDSW")}
+                    row = box_scores(runs, folder, seq)
                     table.setdefault(seq, {}).setdefault(source, {}).setdefault(reid, {})[
                         label] = row
                     print(f"{seq} {source} {reid} {label}: {row}", flush=True)
@@ -168,35 +199,48 @@ def cue_oracle(runs: Path, seqs: list[str], rows: list[str]) -> dict:
     return table
 
 
+def box_scores(runs: Path, folder: Path, seq: str) -> dict[str, float]:
+    """HOTA, AssA, IDF1, IDSW of the run's tracks against the sequence's box ground truth."""
+    split, gt_name, rules = BOX_GT[seq]
+    tracker = runs / "cue-eval" / "data" / f"{gt_name}.txt"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / f"{seq}.txt", tracker)
+    out = runs / "cue-eval" / "out.json"
+    mot_cli("eval", split / gt_name, tracker.parent.parent, "--benchmark", rules, "--json", out)
+    summary = json.loads(out.read_text())["cue-eval"][gt_name]
+    return {k: summary[k] for k in ("HOTA", "AssA", "IDF1", "IDSW")}
+
+
 def print_cues(table: dict) -> None:
-    some = next(iter(next(iter(next(iter(table.values())).values())).values()))
-    labels = [label for label, _ in CUE_GRID if label in some]
-    print(f"\n{'seq':<10} {'masks':<10} {'appear.':<8} " + " ".join(f"{x:>11}" for x in labels)
-          + "   (HOTA/AssA on boxes)")  # fmt: skip
+    labels = list(dict.fromkeys(label for sources in table.values() for by_reid in
+                                sources.values() for rows in by_reid.values() for label in rows))
+    print("\n(HOTA/AssA on boxes)")
     for seq, sources in table.items():
         for source, by_reid in sources.items():
             for reid, rows in by_reid.items():
-                cells = " ".join(f"{100 * rows[x]['HOTA']:5.2f}/{100 * rows[x]['AssA']:5.2f}"
-                                 for x in labels)  # fmt: skip
+                cells = "  ".join(f"{x} {100 * rows[x]['HOTA']:5.2f}/{100 * rows[x]['AssA']:5.2f}"
+                                  for x in labels if x in rows)  # fmt: skip
                 print(f"{seq:<10} {source:<10} {reid.strip('-'):<8} {cells}")
-    if len(table) == 2:
-        first, second = table
-        print("\nleft-out (each sequence's setting picked by HOTA on the other):")
-        for source in CUE_MASKS:
-            for reid in ("--reid", "--no-reid"):
-                for family in ("w_iom", "occl", "S_sd"):
-                    if not any(x.startswith(family) for x in labels):
-                        continue
-                    picks = []
-                    for seq, other in ((first, second), (second, first)):
-                        rows = table[other][source][reid]
-                        best = max((x for x in labels if x.startswith(family)),
-                                   key=lambda x, rows=rows: rows[x]["HOTA"])  # fmt: skip
-                        mine = table[seq][source][reid]
-                        picks.append(f"{seq} {best}: AssA {100 * mine[best]['AssA']:.2f} vs "
-                                     f"{100 * mine['none']['AssA']:.2f}, HOTA "
-                                     f"{100 * (mine[best]['HOTA'] - mine['none']['HOTA']):+.2f}")
-                    print(f"  {source:<10} {reid:<9} {family:<6} " + "; ".join(picks))
+    if len(table) != 2:
+        return
+    first, second = table
+    print("\nleft-out (each sequence's setting picked by HOTA on the other; AssA / HOTA change "
+          "against the plain tracker on the same masks):")
+    for source in CUE_MASKS:
+        if not all(source in table[seq] for seq in table):
+            continue
+        for reid in ("--reid", "--no-reid"):
+            for name in dict.fromkeys(family(x) for x in labels if x != "none"):
+                picks = []
+                for seq, other in ((first, second), (second, first)):
+                    rows = table[other][source][reid]
+                    best = max((x for x in rows if family(x) == name),
+                               key=lambda x, rows=rows: rows[x]["HOTA"])  # fmt: skip
+                    mine = table[seq][source][reid]
+                    picks.append(f"{seq} {best}: AssA "
+                                 f"{100 * (mine[best]['AssA'] - mine['none']['AssA']):+.2f}, HOTA "
+                                 f"{100 * (mine[best]['HOTA'] - mine['none']['HOTA']):+.2f}")
+                print(f"  {source:<10} {reid:<9} {name:<13} " + "; ".join(picks))
 
 
 def main() -> None:
@@ -207,12 +251,16 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("/tmp/bench-masks"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--cues", action="store_true", help="only the mask-cue oracle table")
-    labels = [label for label, _ in CUE_GRID]
+    labels = [label for label, _ in (*CUE_GRID, *SD_GRID)]
     parser.add_argument("--cue-rows", nargs="+", default=labels, choices=labels,
                         help="with --cues: these settings only (must include none)")
+    parser.add_argument("--cue-depth", nargs="+", default=list(CUE_DEPTHS), choices=CUE_DEPTHS,
+                        help="with --cues: the depth backends of the S_sd rows")
+    parser.add_argument("--cue-skip", nargs="*", default=[], metavar="SEQ:MASKS",
+                        help="with --cues: leave these (sequence, mask source) pairs out")
     args = parser.parse_args()
     if args.cues:
-        cues = cue_oracle(args.runs, args.seq, args.cue_rows)
+        cues = cue_oracle(args.runs, args.seq, args.cue_rows, args.cue_depth, set(args.cue_skip))
         print_cues(cues)
         if args.json:
             args.json.write_text(json.dumps(cues, indent=1) + "\n")

@@ -25,6 +25,8 @@ class Detections:
             L2-normalised.
         masks: optional instance masks of the N detections on a coarse grid (`MaskGrid`),
             for the tracker's mask cues.
+        depth_level: optional (N,) float32 nearness of each detection (the median of the
+            depth map inside its mask, else its box; NaN: unknown), for the depth-level cue.
     """
 
     xyxy: np.ndarray
@@ -33,6 +35,7 @@ class Detections:
     embedding: np.ndarray | None = field(default=None)
     sd_embedding: np.ndarray | None = field(default=None)
     masks: MaskGrid | None = field(default=None)
+    depth_level: np.ndarray | None = field(default=None)
 
     def __post_init__(self) -> None:
         xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -55,6 +58,12 @@ class Detections:
                 raise ValueError(f"sd_embedding must be (N={n}, F), got {sd_embedding.shape}")
         if self.masks is not None and len(self.masks) != n:
             raise ValueError(f"masks has {len(self.masks)} entries, xyxy has {n}")
+        level = self.depth_level
+        if level is not None:
+            level = np.asarray(level, dtype=np.float32).reshape(-1)
+            if level.shape != (n,):
+                raise ValueError(f"depth_level has {level.shape[0]} entries, xyxy has {n}")
+            object.__setattr__(self, "depth_level", level)
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "score", score)
         object.__setattr__(self, "cls", cls)
@@ -76,7 +85,10 @@ class Detections:
         emb = None if self.embedding is None else self.embedding[index]
         sd = None if self.sd_embedding is None else self.sd_embedding[index]
         masks = None if self.masks is None else self.masks[index]
-        return Detections(self.xyxy[index], self.score[index], self.cls[index], emb, sd, masks)
+        level = None if self.depth_level is None else self.depth_level[index]
+        return Detections(
+            self.xyxy[index], self.score[index], self.cls[index], emb, sd, masks, level
+        )
 
     def replace(self, **changes: object) -> Detections:
         """A copy with some fields changed (validated again), e.g. ``sd_embedding=...``."""

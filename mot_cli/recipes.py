@@ -183,7 +183,10 @@ def _mask_and_depth_configs(request: TrackRequest, config: TrackerConfig) -> Con
 
     Masks and depth maps a user made with `mot-cli segment` / `mot-cli depth` (any backend)
     are used as they are while they fit the detections; missing ones are made with the
-    offline defaults. Without these cues tracking runs none of these stages.
+    offline defaults, except that S_sd and the depth-level cue make weight-free ones (box
+    masks, pseudo-depth) and S_sd trains its encoder one pass (`sd_embed.SD_MASKS`,
+    `SD_DEPTH`, `SD_ENCODER_EPOCHS`: --sd at the price of a default run). Without these cues
+    tracking runs none of these stages.
     """
     from mot_cli.pipeline import Cached
     from mot_cli.stages import depth, sd_embed, sd_encoder, segment
@@ -195,12 +198,19 @@ def _mask_and_depth_configs(request: TrackRequest, config: TrackerConfig) -> Con
 
         load_encoder(request.sd_encoder)
     needed = cue_caches(config)
-    if needed:  # the depth×mask embeddings are made from masks too
-        configs[segment.STAGE] = Cached(segment.SegmentConfig(device=request.device))
+    if needed.keys() & {segment.STAGE, sd_embed.STAGE}:  # S_sd's embeddings need masks too
+        backend = "yolo-seg" if segment.STAGE in needed else sd_embed.SD_MASKS
+        configs[segment.STAGE] = Cached(segment.SegmentConfig(backend, device=request.device))
+    if sd_embed.STAGE in needed or depth.STAGE in needed:
+        configs[depth.MAPS_STAGE] = Cached(depth.DepthConfig(sd_embed.SD_DEPTH,
+                                                             device=request.device))
+    if depth.STAGE in needed:  # the depth-level cue reads each detection's nearness
+        configs[depth.STAGE] = depth.DepthStatsConfig()
     if sd_embed.STAGE in needed:
-        configs[depth.MAPS_STAGE] = Cached(depth.DepthConfig(device=request.device))
         if request.sd_encoder is None:
-            configs[sd_encoder.STAGE] = Cached(sd_encoder.SdEncoderConfig())
+            configs[sd_encoder.STAGE] = Cached(
+                sd_encoder.SdEncoderConfig(epochs=sd_embed.SD_ENCODER_EPOCHS, min_steps=0)
+            )
         configs[sd_embed.STAGE] = sd_embed.SdEmbedConfig(request.sd_encoder)
     return configs
 

@@ -11,7 +11,7 @@ import pytest
 
 from mot_cli.detections import Detections
 from mot_cli.recipes import TrackRequest, track_configs
-from mot_cli.schema import DEPTH_MAPS_STAGE, MASKS_STAGE, SD_EMBEDDINGS_STAGE
+from mot_cli.schema import DEPTH_MAPS_STAGE, DEPTH_STAGE, MASKS_STAGE, SD_EMBEDDINGS_STAGE
 from mot_cli.stages import track as track_stage
 from mot_cli.tracking import CUE_TABLE, CueRow, Tracker, TrackerConfig
 from mot_cli.tracking.cues import DetView, TrackView, needed_caches
@@ -70,7 +70,7 @@ def test_a_row_that_reads_a_cache_puts_it_in_the_plan() -> None:
     # the track stage's plan and the recipes decide from the same table
     config = TrackerConfig(w_iom=0.5)
     assert track_stage.cue_caches(config) == needed_caches(config)
-    assert set(track_stage.CUE_CACHES) == {SD_EMBEDDINGS_STAGE, MASKS_STAGE}
+    assert set(track_stage.CUE_CACHES) == {SD_EMBEDDINGS_STAGE, MASKS_STAGE, DEPTH_STAGE}
     from mot_cli.pipeline import STAGES
 
     (tracks_row,) = (stage for stage in STAGES if stage.name == track_stage.STAGE)

@@ -41,16 +41,18 @@ def public(video: Path, det_txt: Path, cache_dir: Path) -> list:
 def test_sd_runs_segment_depth_training_and_embedding_then_reuses_them(
     tmp_path: Path, small_video: Path, small_det_txt: Path
 ) -> None:
-    need(MODELS / "yolo11n-seg_int8_openvino_model")
-    need(MODELS / "mobile_pydnet_pruned35.tflite")
     args = public(small_video, small_det_txt, tmp_path)
     result = invoke("track", *args, "--sd")
     assert result.exit_code == 0, result.output
     first = stages(tmp_path)
     assert {"masks", "depth_maps", "sd_encoder", "sd_embeddings"} <= set(first)
-    assert first["masks"]["pass"]["stages"] == ["masks", "depth_maps"]  # one decode for both
-    assert first["masks"]["config"]["backend"] == "yolo-seg"
-    assert first["depth_maps"]["config"]["backend"] == "pydnet"
+    # --sd's own fallbacks, at the price of a default run (issue 19): box masks, pseudo-depth
+    # drawn from the boxes (no network, no decode pass of its own), one training pass
+    assert first["masks"]["config"]["backend"] == sd_embed.SD_MASKS == "box"
+    assert first["depth_maps"]["config"]["backend"] == sd_embed.SD_DEPTH == "pseudo"
+    assert first["depth_maps"]["upstream"]["masks"] == first["masks"]["key"]
+    assert first["sd_encoder"]["config"]["epochs"] == sd_embed.SD_ENCODER_EPOCHS
+    assert first["sd_encoder"]["config"]["min_steps"] == 0
     checkpoint = tmp_path / "walk" / "sd_encoder.pt"
     assert first["sd_embeddings"]["model"]["path"] == str(checkpoint)
     trained_sha = first["sd_encoder"]["files"]["sd_encoder.pt"]
@@ -121,6 +123,7 @@ def test_mask_cues_read_the_masks_and_segment_when_there_are_none(
     assert result.exit_code == 0, result.output
     ran = stages(tmp_path)
     assert ran["tracks"]["upstream"]["masks"] == ran["masks"]["key"]
+    assert ran["masks"]["config"]["backend"] == "yolo-seg"  # box masks would make IoM box IoM
     assert not {"depth_maps", "sd_encoder", "sd_embeddings"} & set(ran)
 
 

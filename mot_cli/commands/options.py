@@ -175,10 +175,11 @@ Sd = Annotated[
     bool,
     typer.Option(
         "--sd/--no-sd",
-        help="The depth×mask cue S_sd: segment and estimate depth (using those caches when "
-        "`mot-cli segment` / `mot-cli depth` made them), train the encoder on this video "
-        "without labels (unless --sd-encoder), embed every detection, and track with "
-        "w_sd=0.5 (or --set w_sd=...). Slower: it runs two more networks and a training.",
+        help="The depth×mask cue S_sd: masks and depth maps (those `mot-cli segment` / "
+        "`mot-cli depth` made, else box masks and pseudo-depth from the boxes, which cost "
+        "next to nothing), the encoder trained one pass on this video without labels "
+        "(unless --sd-encoder), every detection embedded, tracked with w_sd=0.5 (or --set "
+        "w_sd=...). E.g. `mot-cli track video.mp4 --sd`.",
     ),
 ]
 SdEncoder = Annotated[

@@ -211,8 +211,9 @@ def _pseudo_maps(inputs: StageInputs, spec: StageRun, shape: tuple[int, int]) ->
     for number in frames:
         boxes = detections.get(number, empty).xyxy
         people = None
-        if masks is not None and len(masks.get(number, [])) == len(boxes):
-            people = [decode_mask(rle) for rle in masks[number]]
+        rles = [] if masks is None else masks.get(number, [])  # a frame without people: none
+        if masks is not None and len(rles) == len(boxes):
+            people = [decode_mask(rle) for rle in rles]
         rows.append(_map_row(number, pseudo_map(plane, boxes, width, shape, people), width, False))
     table = _maps_table(rows)
     write_table(run_dir.file(spec.stage), table, stage=spec.stage, key=spec.key)
@@ -330,3 +331,26 @@ def read_depth(run_dir: RunDir) -> pa.Table:
     if table is None:
         raise MotCliError(f"{run_dir.file(STAGE)}: no depth cache; run `mot-cli depth`")
     return table
+
+
+def attach_levels(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
+    """Detections with their nearness level from depth.parquet rows (the mask's median, else
+    the box's), for the depth-level cue; a row count that disagrees is a stale cache."""
+    from mot_cli.detections import rows_by_frame
+
+    frame = table.column("frame").to_numpy()
+    det = table.column("det").to_numpy()
+    mask = table.column("mask_median").to_numpy(zero_copy_only=False).astype(np.float32)
+    box = table.column("box_median").to_numpy(zero_copy_only=False).astype(np.float32)
+    level = np.where(np.isfinite(mask), mask, box)
+    by_frame = {number: level[rows] for number, rows in rows_by_frame(frame, det)}
+    out = {}
+    for number, dets in detections.items():
+        rows = by_frame.get(number, np.zeros(0, np.float32))
+        if len(rows) != len(dets):
+            raise MotCliError(
+                f"{STAGE} cache has {len(rows)} rows for frame {number} but detections has "
+                f"{len(dets)}; re-run `mot-cli depth --force`"
+            )
+        out[number] = dets.replace(depth_level=rows)
+    return out

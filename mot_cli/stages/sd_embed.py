@@ -41,9 +41,29 @@ DEFAULT_W_SD = 0.5
 """The `w_sd` that `track --sd` sets when `--set w_sd=...` is not given: the weight
 bench/ablation.py's leave-one-sequence-out folds picked most often with mobilePydnet depth."""
 
+SD_MASKS = "box"
+"""The segment backend `track --sd` makes masks with when the run has none: box masks cost
+nothing, and on KITTI-17 and MOTS20-11 S_sd did no worse with them than with ground-truth
+masks (issue 19's oracle, bench/masks.py --cues); a YOLO11n-seg pass costs more than the
+detector itself, so --sd could not stay within 1.5x a default run with it. Masks made by
+hand (`mot-cli segment`, `--masks-txt`) are used instead, and the mask cues (w_iom,
+mask_occlusion) make YOLO11n-seg's."""
+SD_DEPTH = "pseudo"
+"""The depth backend `track --sd` makes maps with when the run has none: SparseTrack's
+pseudo-depth from the boxes costs nothing, while mobilePydnet took as long as the detector
+(--sd 1.69x a default run on KITTI-17 with it, bench/end_to_end.py); issue 10's left-out
+ablation put the two within the training spread of each other, and mobilePydnet orders people
+no better than their feet rows (../shared/models/MODELS.md). Maps made by hand
+(`mot-cli depth --backend pydnet`, Depth Anything, ...) are used instead."""
+SD_ENCODER_EPOCHS = 1
+"""`track --sd` trains its encoder one pass over the run's detections, no step minimum: a
+cost in proportion to the video like the other stages (200 steps took 80 s on TUD-Campus,
+4x the default run), while issue 10's left-out ablation found no measurable gain from
+training over a random-init encoder. `mot-cli train-encoder RUN` still trains longer."""
+
 __all__ = [
-    "DEFAULT_W_SD", "READS", "STAGE", "SdEmbedConfig", "attach", "embeddings_table", "plan",
-    "read_sd_embeddings",
+    "DEFAULT_W_SD", "READS", "SD_DEPTH", "SD_ENCODER_EPOCHS", "SD_MASKS", "STAGE",
+    "SdEmbedConfig", "attach", "embeddings_table", "plan", "read_sd_embeddings",
 ]  # fmt: skip
 
 

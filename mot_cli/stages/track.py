@@ -18,6 +18,7 @@ from mot_cli.entries import StageEntry
 from mot_cli.errors import MotCliError
 from mot_cli.schema import (
     CAMERA_MOTION_STAGE,
+    DEPTH_STAGE,
     DETECTIONS_STAGE,
     EMBEDDINGS_STAGE,
     MASKS_STAGE,
@@ -66,7 +67,8 @@ def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
     }
     for stage, what in needed.items():
         if stage not in used:
-            raise MotCliError(f"{what}: track with --sd, or run `mot-cli segment` first")
+            first = "depth" if stage == DEPTH_STAGE else "segment"
+            raise MotCliError(f"{what}: track with --sd, or run `mot-cli {first}` first")
     upstream = used | {"score_map": score_map.describe()}
     key = stage_key(STAGE, config=config.to_dict(), upstream=upstream, frames=list(frames))
 
@@ -77,6 +79,7 @@ def plan(inputs: StageInputs, config: TrackerConfig) -> TableJob:
             camera_motion=CAMERA_MOTION_STAGE in used,
             sd_embeddings=SD_EMBEDDINGS_STAGE in used,
             masks=MASKS_STAGE in used,
+            depth_levels=DEPTH_STAGE in used,
         )
         write(inputs.run_dir, inputs.name, frames, detections, config, warps, upstream, key)
 
@@ -213,6 +216,7 @@ def cached_inputs(
     camera_motion: bool = True,
     sd_embeddings: bool = False,
     masks: bool = False,
+    depth_levels: bool = False,
 ) -> tuple[dict[int, Detections], dict[int, np.ndarray] | None]:
     """The tracker's inputs from a run folder's finished caches (benchmarks replay these).
 
@@ -233,6 +237,10 @@ def cached_inputs(
         detections = attach_sd_embeddings(run_dir, detections)
     if masks:
         detections = attach_masks(run_dir, detections)
+    if depth_levels:
+        from mot_cli.stages.depth import attach_levels, read_depth
+
+        detections = attach_levels(detections, read_depth(run_dir))
     motion = run_dir.read_completed(CAMERA_MOTION_STAGE, CAMERA_MOTION) if camera_motion else None
     return detections, None if motion is None else load_warps(motion)
 

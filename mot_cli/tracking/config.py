@@ -181,6 +181,15 @@ class TrackerConfig:
         mask_occlusion_threshold: fraction of a detection's box that other masks cover for
             it to count as occluded under `mask_occlusion` (a person fills about half of
             their box, so this sits below `occlusion_threshold`).
+        w_depth_level: weight of the depth-level cue in the first round: minus the relative
+            jump between a track's filtered nearness and a detection's, for detections whose
+            box overlaps another's (tracking.cues.depth_level_cue); reads the depth
+            statistics (depth.parquet). 0 (the default) leaves it out: in issue 19's left-out
+            run on the two MOTS sequences (bench/depth_level.py), pseudo-depth levels gave
+            +1.41 AssA without appearance but exactly nothing with it (the default), and
+            the other four dev sequences were not run.
+        depth_level_memory: how much of a track's nearness level each match keeps (an EMA,
+            as for appearance), so one noisy depth reading does not move it.
     """
 
     score_scale: str = "raw"
@@ -228,6 +237,8 @@ class TrackerConfig:
     w_iom: float = 0.0
     mask_occlusion: bool = False
     mask_occlusion_threshold: float = 0.3
+    w_depth_level: float = 0.0
+    depth_level_memory: float = 0.7
 
     def __post_init__(self) -> None:
         """Validate every field so a bad value fails here, naming the argument."""
@@ -321,6 +332,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "smooth_sigma": (0.0, None),
     "w_iom": (0.0, None),
     "mask_occlusion_threshold": (0.0, 1.0),
+    "w_depth_level": (0.0, None),
+    "depth_level_memory": (0.0, 1.0),
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"score_scale": SCORE_SCALES}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mot_cli.maskgrid import MaskGrid, mask_iom
-from mot_cli.schema import MASKS_STAGE, SD_EMBEDDINGS_STAGE
+from mot_cli.schema import DEPTH_STAGE, MASKS_STAGE, SD_EMBEDDINGS_STAGE
 from mot_cli.tracking.config import TrackerConfig
 
 
@@ -48,6 +48,7 @@ class TrackView:
         has_embedding: (T,) which rows of `embedding` hold a memory.
         sd_embedding: (T, F) depth x segmentation memory, or None.
         masks: (T) last observed masks moved to the predicted boxes, or None.
+        depth_level: (T,) filtered nearness of each track (NaN: none yet), or None.
     """
 
     xyxy: np.ndarray
@@ -58,6 +59,7 @@ class TrackView:
     has_embedding: np.ndarray | None = None
     sd_embedding: np.ndarray | None = None
     masks: MaskGrid | None = None
+    depth_level: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class DetView:
         embedding: (D, E) L2-normalised appearance embeddings, or None.
         sd_embedding: (D, F) depth x segmentation embeddings, or None.
         masks: (D) instance masks, or None.
+        depth_level: (D,) nearness of each detection (NaN: unknown), or None.
     """
 
     xyxy: np.ndarray
@@ -77,6 +80,7 @@ class DetView:
     embedding: np.ndarray | None = None
     sd_embedding: np.ndarray | None = None
     masks: MaskGrid | None = None
+    depth_level: np.ndarray | None = None
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -245,6 +249,44 @@ def depth_segmentation_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
     return sim
 
 
+def depth_level_jump(track_level: np.ndarray, det_level: np.ndarray) -> np.ndarray:
+    """Relative jump in nearness from each track's level to each detection's, in [0, 1]:
+    |a - b| / max(|a|, |b|), so relative and metric maps read alike; 0 where either is
+    unknown (NaN) or both are 0."""
+    a = np.asarray(track_level, dtype=np.float64).reshape(-1, 1)
+    b = np.asarray(det_level, dtype=np.float64).reshape(1, -1)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jump = np.abs(a - b) / scale
+    return np.nan_to_num(np.clip(jump, 0.0, 1.0), nan=0.0)
+
+
+def overlapping(xyxy: np.ndarray) -> np.ndarray:
+    """(D,) which boxes overlap another box of the frame."""
+    iou = iou_matrix(xyxy, xyxy)
+    np.fill_diagonal(iou, 0.0)
+    return (iou > 0).any(axis=1) if len(xyxy) else np.zeros(0, bool)
+
+
+def ambiguous(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
+    """(D,) detections whose position alone is ambiguous: the box overlaps another
+    detection's, or more than one track's predicted box (one box where two people meet)."""
+    tracks_over = (iou_matrix(track_xyxy, det_xyxy) > 0).sum(axis=0)
+    return overlapping(det_xyxy) | (tracks_over > 1)
+
+
+def depth_level_cue(tracks: TrackView, dets: DetView) -> np.ndarray:
+    """Minus the jump in nearness a match would make (a person does not step from behind
+    someone to in front of them between frames), in [-1, 0]; only for detections whose
+    position is ambiguous (`ambiguous`; ref: SparseTrack's depth levels, used where boxes
+    crowd); zeros without levels."""
+    shape = (len(tracks.xyxy), len(dets.xyxy))
+    if tracks.depth_level is None or dets.depth_level is None:
+        return np.zeros(shape)
+    jump = depth_level_jump(tracks.depth_level, dets.depth_level)
+    return -jump * ambiguous(tracks.xyxy, dets.xyxy)[None, :]
+
+
 Cue = Callable[[TrackView, DetView], np.ndarray]
 _SETTINGS = frozenset(TrackerConfig.__dataclass_fields__)
 Weigh = Callable[[np.ndarray, float, TrackerConfig], tuple[np.ndarray, np.ndarray | float]]
@@ -304,6 +346,7 @@ CUE_TABLE: tuple[CueRow, ...] = (
     CueRow("depth_segmentation", depth_segmentation_cue, "w_sd", needs=(SD_EMBEDDINGS_STAGE,)),
     CueRow("mask_iom", mask_iom_cue, "w_iom", needs=(MASKS_STAGE,)),
     CueRow("mask_occlusion", None, "mask_occlusion", needs=(MASKS_STAGE,)),
+    CueRow("depth_level", depth_level_cue, "w_depth_level", needs=(DEPTH_STAGE,)),
 )
 """The cue table, in the order the terms are summed: the tracker's first-round similarity is
 ``sum(weight * function(tracks, dets))`` over the rows that are on (module doc: a new cue

@@ -34,7 +34,7 @@ import numpy as np
 
 from mot_cli.detections import Detections
 from mot_cli.maskgrid import MaskGrid, covered_by_others
-from mot_cli.schema import MASKS_STAGE, SD_EMBEDDINGS_STAGE
+from mot_cli.schema import DEPTH_STAGE, MASKS_STAGE, SD_EMBEDDINGS_STAGE
 from mot_cli.tracking import kalman
 from mot_cli.tracking.assign import Matches, assign
 from mot_cli.tracking.config import TrackerConfig
@@ -122,6 +122,8 @@ class _Tracks:
     mask_area: np.ndarray = field(metadata=_column(np.int64, 0))
     mask_centre: np.ndarray = field(metadata=_column(np.float64, 0.0, (2,)))
     has_mask: np.ndarray = field(metadata=_column(np.bool_, False))
+    # filtered nearness (the depth-level cue), NaN until a detection brings one
+    depth_level: np.ndarray = field(metadata=_column(np.float64, np.nan))
 
     def __setattr__(self, name: str, value: np.ndarray) -> None:
         """Replace a column; one of another length than the bank's is refused."""
@@ -303,6 +305,7 @@ class Tracker:
         previous = self._previous_obs()
         predicted = kalman.z_to_xyxy(tr.mean)
         use_masks = masks is not None and MASKS_STAGE in self._reads
+        level = dets.depth_level if DEPTH_STAGE in self._reads else None
         view = TrackView(
             xyxy=predicted,
             last_obs=tr.last_obs,
@@ -312,6 +315,7 @@ class Tracker:
             has_embedding=tr.has_embedding,
             sd_embedding=tr.sd_embedding if tr.sd_embedding.shape[1] else None,
             masks=self._track_masks(predicted, masks.cell) if use_masks else None,
+            depth_level=None if level is None else tr.depth_level,
         )
 
         def det_view(idx: np.ndarray) -> DetView:
@@ -321,6 +325,7 @@ class Tracker:
                 None if emb is None else emb[idx],
                 None if sd_embedding is None else sd_embedding[idx],
                 masks[idx] if use_masks else None,
+                None if level is None else level[idx],
             )
 
         all_tracks = np.arange(len(tr))
@@ -373,10 +378,22 @@ class Tracker:
                     sd_embedding)
         if masks is not None:
             self._remember_masks(masks, xyxy)
+        if level is not None:
+            self._remember_levels(level)
         self._confirm()
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
         self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
         return matched
+
+    def _remember_levels(self, level: np.ndarray) -> None:
+        """Fold this frame's nearness into the matched and new tracks' levels (an EMA)."""
+        tr = self._tracks
+        rows = np.flatnonzero(tr.det_index >= 0)
+        seen = level.astype(np.float64)[tr.det_index[rows]]
+        old = tr.depth_level[rows]
+        keep = self.config.depth_level_memory
+        blended = np.where(np.isnan(old), seen, keep * old + (1.0 - keep) * seen)
+        tr.depth_level[rows] = np.where(np.isnan(seen), old, blended)
 
     def _sd_input(self, dets: Detections, given: np.ndarray | None) -> np.ndarray | None:
         """This frame's sd embeddings (given, else the detections'), checked; None when no
