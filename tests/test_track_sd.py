@@ -60,6 +60,8 @@ def test_sd_runs_segment_depth_training_and_embedding_then_reuses_them(
     assert first["tracks"]["config"]["w_sd"] == sd_embed.DEFAULT_W_SD
     assert first["tracks"]["upstream"]["sd_embeddings"] == first["sd_embeddings"]["key"]
     assert "masks" not in first["tracks"]["upstream"]  # no mask cue is on
+    assert "mots_txt" not in first["tracks"]  # box masks are no masks to export
+    assert not list((tmp_path / "walk").glob("*.mots.txt"))
     again = invoke("track", *args, "--sd", "--set", "w_sd=1.0")
     assert again.exit_code == 0, again.output
     second = stages(tmp_path)
@@ -124,6 +126,7 @@ def test_mask_cues_read_the_masks_and_segment_when_there_are_none(
     ran = stages(tmp_path)
     assert ran["tracks"]["upstream"]["masks"] == ran["masks"]["key"]
     assert ran["masks"]["config"]["backend"] == "yolo-seg"  # box masks would make IoM box IoM
+    assert (tmp_path / "walk" / ran["tracks"]["mots_txt"]).is_file()  # real masks: MOTS text
     assert not {"depth_maps", "sd_encoder", "sd_embeddings"} & set(ran)
 
 

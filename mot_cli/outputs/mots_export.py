@@ -19,6 +19,7 @@ from mot_cli.formats.mots import PEDESTRIAN_CLASS, MotsRows
 from mot_cli.masks import disjoint
 from mot_cli.outputs.run import TrackRows
 from mot_cli.schema import DETECTIONS, DETECTIONS_STAGE, MASKS, MASKS_STAGE
+from mot_cli.segment import BOX_BACKEND
 
 __all__ = ["mots_path", "mots_rows", "run_mots_rows"]
 
@@ -33,17 +34,20 @@ def mots_path(run_dir: RunDir, name: str) -> Path:
 def run_mots_rows(
     run_dir: RunDir, name: str, tracks: TrackRows, detections_key: str | None = None
 ) -> MotsRows | None:
-    """The MOTS rows of `tracks` when the run has masks of the tracked detections, else None.
+    """The MOTS rows of `tracks` when the run has masks of the tracked detections, else None
+    (also for box masks, the weight-free ones a bare `track --sd` makes).
 
     `detections_key` is the key of the detections the tracks were made from; masks recorded
     as made from other detections are not used. The track stage writes the rows beside the
     MOT text in the same commit.
     """
     masks = run_dir.read_completed(MASKS_STAGE, MASKS)
-    entry = run_dir.load_manifest().get("stages", {}).get(MASKS_STAGE, {})
-    made_from = (entry.get("upstream") or {}).get(DETECTIONS_STAGE)
+    entry = run_dir.read_entry(MASKS_STAGE)
+    made_from = ((entry and entry.upstream) or {}).get(DETECTIONS_STAGE)
     if masks is None or (made_from and detections_key and made_from != detections_key):
         return None
+    if ((entry and entry.config) or {}).get("backend") == BOX_BACKEND:
+        return None  # a box is not a mask: no MOTS text that only repeats the MOT one
     detections = run_dir.read_completed(DETECTIONS_STAGE, DETECTIONS)
     return mots_rows(tracks, masks, detections, mots_path(run_dir, name))
 

@@ -14,7 +14,15 @@ import numpy as np
 
 from mot_cli.errors import MotCliError
 
-__all__ = ["BACKENDS", "DEFAULT_MODELS", "FrameMasks", "Segmenter", "empty_masks", "load_segmenter"]
+__all__ = [
+    "BACKENDS",
+    "BOX_BACKEND",
+    "DEFAULT_MODELS",
+    "FrameMasks",
+    "Segmenter",
+    "empty_masks",
+    "load_segmenter",
+]
 
 # backend -> the model it uses when none is given (None: weight-free)
 DEFAULT_MODELS: dict[str, str | None] = {
@@ -27,6 +35,7 @@ DEFAULT_MODELS: dict[str, str | None] = {
     "box": None,
 }
 BACKENDS = tuple(DEFAULT_MODELS)
+BOX_BACKEND = "box"  # each box filled: a weight-free stand-in, not a mask to export
 
 
 class FrameMasks(NamedTuple):
@@ -54,7 +63,7 @@ def load_segmenter(
     backend: str, path: Path | None, *, device: str, image_size: int | None
 ) -> Segmenter:
     """Build the segmenter behind `backend` from its resolved weights (None when weight-free)."""
-    if backend == "box":
+    if backend == BOX_BACKEND:
         from mot_cli.segment.classic import BoxSegmenter
 
         return BoxSegmenter()

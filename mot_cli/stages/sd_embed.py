@@ -31,6 +31,7 @@ from mot_cli.schema import (
     SD_ENCODER_STAGE,
     embeddings_schema,
 )
+from mot_cli.segment import BOX_BACKEND
 from mot_cli.stages import sd_encoder
 from mot_cli.stages._job import StageInputs, TableJob
 from mot_cli.stages.embed import aligned_rows
@@ -41,7 +42,7 @@ DEFAULT_W_SD = 0.5
 """The `w_sd` that `track --sd` sets when `--set w_sd=...` is not given: the weight
 bench/ablation.py's leave-one-sequence-out folds picked most often with mobilePydnet depth."""
 
-SD_MASKS = "box"
+SD_MASKS = BOX_BACKEND
 """The segment backend `track --sd` makes masks with when the run has none: box masks cost
 nothing, and on KITTI-17 and MOTS20-11 S_sd did no worse with them than with ground-truth
 masks (issue 19's oracle, bench/masks.py --cues); a YOLO11n-seg pass costs more than the
