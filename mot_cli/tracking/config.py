@@ -90,6 +90,12 @@ from typing import Any
 
 SCORE_SCALES = ("auto", "raw", "minmax", "rank")
 
+FRAME_COUNTED = (
+    "max_age", "min_hits", "delta_t", "interpolate_max_gap", "relink_max_gap",
+    "min_track_length", "smooth_sigma",
+)  # fmt: skip
+"""Settings counted in frames, which `TrackerConfig.at_frame_rate` scales on slow video."""
+
 
 @dataclass(frozen=True)
 class TrackerConfig:
@@ -113,10 +119,11 @@ class TrackerConfig:
         use_ocr: run the observation-centric recovery round (ref: OC-SORT §3.3, "OCR").
         min_hits: matched frames in a row before a track is confirmed and gets an id.
         max_age: frames a track survives without a match.
-        reference_fps: when > 0, the frame counts `max_age`, `interpolate_max_gap`,
-            `relink_max_gap` and `min_track_length` are read as frames of a video at this
-            rate and scaled to the tracked video's own rate (`at_frame_rate`), so they mean
-            the same time span at 7 fps and at 30 fps; 0 uses them as given.
+        reference_fps: when > 0, the settings counted in frames (`max_age`, `min_hits`,
+            `delta_t`, `interpolate_max_gap`, `relink_max_gap`, `min_track_length`,
+            `smooth_sigma`) are read as frames of a video at this rate, and a slower video
+            gets them scaled down to the same time span (`at_frame_rate`; at least one
+            frame); a video at this rate or faster uses them as given; 0 always does.
         delta_t: OC-SORT's velocity window, in frames (ref: OC-SORT §3.2, Δt).
         w_iou: weight of the IoU similarity.
         w_angle: weight of OC-SORT's velocity-direction consistency (its "inertia").
@@ -264,22 +271,26 @@ class TrackerConfig:
         return self.replace(**changes)
 
     def at_frame_rate(self, fps: float | None) -> TrackerConfig:
-        """The config for a video at `fps`: frame counts scaled when `reference_fps` > 0."""
-        if self.reference_fps <= 0 or not fps or fps <= 0:
+        """The config for a video at `fps`: frame counts scaled down on slower video.
+
+        With `reference_fps` > 0 and `fps` below it, every setting counted in frames
+        (`FRAME_COUNTED`) is multiplied by ``fps / reference_fps``, so it spans the same time
+        as at the reference rate, never below one frame (a setting at 0, switched off, stays
+        off). A video at or above the reference rate keeps the counts as given: there they
+        count observations, and the dev videos (7 to 30 fps) all hold with the same counts.
+        """
+        if self.reference_fps <= 0 or not fps or fps <= 0 or fps >= self.reference_fps:
             return self
         ratio = fps / self.reference_fps
-
-        def scaled(count: int, floor: int) -> int:
-            return 0 if count == 0 else max(floor, round(count * ratio))
-
-        return dataclasses.replace(
-            self,
-            max_age=scaled(self.max_age, 1),
-            interpolate_max_gap=scaled(self.interpolate_max_gap, 1),
-            relink_max_gap=scaled(self.relink_max_gap, 1),
-            min_track_length=scaled(self.min_track_length, 1),
-            reference_fps=0.0,
-        )
+        changes: dict[str, Any] = {"reference_fps": 0.0}
+        for name in FRAME_COUNTED:
+            value = getattr(self, name)
+            if value == 0:
+                continue
+            changes[name] = (
+                max(1, round(value * ratio)) if isinstance(value, int) else value * ratio
+            )
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values, e.g. to store in a run's manifest next to its output."""
