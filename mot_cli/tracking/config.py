@@ -198,9 +198,9 @@ class TrackerConfig:
     iou_threshold: float = 0.3
     ocr_iou_threshold: float = 0.3
     use_ocr: bool = True
-    min_hits: int = 2
+    min_hits: int = 1
     max_age: int = 30
-    reference_fps: float = 0.0
+    reference_fps: float = 10.0
     delta_t: int = 3
     w_iou: float = 1.0
     w_angle: float = 0.1

@@ -173,9 +173,10 @@ class Tracker:
         """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`.
 
         `fps` (the video's frame rate; 25 when None) turns the frames a track was lost into
-        seconds for the re-identification gate (`reid_speed`).
+        seconds for the re-identification gate (`reid_speed`), and scales the settings
+        counted in frames on video slower than `reference_fps` (`TrackerConfig.at_frame_rate`).
         """
-        self.config = config if config is not None else TrackerConfig()
+        self.config = (config if config is not None else TrackerConfig()).at_frame_rate(fps)
         self.fps = float(fps) if fps and fps > 0 else _DEFAULT_FPS
         self._noise = kalman.KalmanNoise(self.config.std_position, self.config.std_velocity)
         self.reset()
