@@ -543,10 +543,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         }
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
-        peers = load_peers(args.runs, names) if args.objective != "mean" else None
+        peers = None
         if args.peer_hota is not None:
             given = json.loads(args.peer_hota.read_text())
             peers = {(s, n): float(v) for s in names for n, v in given[s].items()}
+        elif args.objective != "mean":
+            peers = load_peers(args.runs, names)
         starts = [base_point(base), *sample_space(max(args.samples - 1, 0), args.seed)]
         scorer = Scorer(sources, base, args.workers)
         try:
