@@ -243,7 +243,7 @@ class TrackerConfig:
     bisoftmax_temperature: float = 0.1
     skip_occluded_embedding: bool = True
     occlusion_threshold: float = 0.5
-    appearance_margin: float = 0.2
+    appearance_margin: float = 0.1
     reid_recovery: bool = True
     reid_threshold: float = 0.65
     reid_margin: float = 0.05
