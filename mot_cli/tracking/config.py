@@ -121,7 +121,7 @@ With these, one ``bench/association.py`` run: ours >= the best of seven boxmot p
 12 sequence x source pairs in-sample (worst +0.55 counting HybridSORT's 61.34 on
 KITTI-17/YOLO11n from the first pass), combined +5.08 (YOLO11n) and +3.03 (public); at half
 frame rate (``bench/shifted.py``) >= the best peer on 11 of 12 and >= it - 1 on 12 of 12
-(worst KITTI-17/public -0.98).
+(worst KITTI-17/public -0.98); at half size on 12 of 12 (23 and 24 of the 24 folds).
 """
 
 from __future__ import annotations
