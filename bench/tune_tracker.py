@@ -26,6 +26,7 @@ Examples:
     python bench/tune_tracker.py --cv --ablate --workers 2
     python bench/tune_tracker.py --source yolo --grid det_threshold=0.4,0.5,0.6 --per-seq
     python bench/tune_tracker.py --source public --set reid_recovery=false --no-cmc
+    python bench/tune_tracker.py --shift half-rate --grid max_age=15,30 --per-seq
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ SPACE: dict[str, tuple[str, ...]] = {
     "iou_threshold": ("0.1", "0.15", "0.2", "0.25", "0.3"),
     "min_hits": ("1", "2", "3", "4"),
     "max_age": ("15", "30", "45", "60", "90"),
-    "reference_fps": ("0", "25"),
+    "reference_fps": ("0", "10", "14", "25"),
     "w_emb": ("0.5", "0.75", "1.0", "1.25"),
     "w_angle": ("0", "0.1", "0.2", "0.3"),
     "reid_threshold": ("0.65", "0.75", "0.85"),
@@ -498,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--time", action="store_true", help="also time association on PETS09-S2L1")
     p.add_argument("--per-seq", action="store_true", help="print per-sequence HOTA/AssA/IDF1")
     p.add_argument("--sequences", nargs="+", default=list(DEV_SEQUENCES), choices=DEV_SEQUENCES)
+    p.add_argument("--shift", choices=("half-rate", "half-size"), default=None,
+                   help="score on a shifted fold (bench/shifted.py) instead; not with --cv")
     p.add_argument("--cv", action="store_true", help="leave-one-sequence-out cross-validation")
     p.add_argument("--samples", type=int, default=60,
                    help="--cv: random starting points of the search")
@@ -517,22 +520,35 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     names = SOURCES if args.source == "both" else (args.source,)
-    sources = {
-        name: load_source(
-            name,
-            args.runs,
-            args.sequences,
-            appearance=not args.no_embeddings,
-            camera_motion=not args.no_cmc,
-        )
-        for name in names
-    }
+    if args.shift is not None and args.cv:
+        p.error("--shift is not for tuning: the shifted folds only check what --cv picked")
+    if args.shift is not None:
+        from bench.shifted import SHIFTS, sequence_inputs
+
+        sources = {
+            name: [sequence_inputs(args.runs, name, DEV[seq], SHIFTS[args.shift])
+                   for seq in args.sequences]
+            for name in names
+        }
+    else:
+        sources = {
+            name: load_source(
+                name,
+                args.runs,
+                args.sequences,
+                appearance=not args.no_embeddings,
+                camera_motion=not args.no_cmc,
+            )
+            for name in names
+        }
     base = TrackerConfig().with_overrides(args.set)
     if args.cv:
-        peers = load_peers(args.runs, names) if args.objective != "mean" else None
+        peers = None
         if args.peer_hota is not None:
             given = json.loads(args.peer_hota.read_text())
             peers = {(s, n): float(v) for s in names for n, v in given[s].items()}
+        elif args.objective != "mean":
+            peers = load_peers(args.runs, names)
         starts = [base_point(base), *sample_space(max(args.samples - 1, 0), args.seed)]
         scorer = Scorer(sources, base, args.workers)
         try:

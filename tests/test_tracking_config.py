@@ -53,3 +53,23 @@ def test_unknown_or_malformed_overrides() -> None:
         TrackerConfig().with_overrides(["iou_threshold"])
     with pytest.raises(ValueError, match="min_hits must be a whole number"):
         TrackerConfig().with_overrides(["min_hits=two"])
+
+
+def test_frame_counts_scale_down_on_slower_video_only() -> None:
+    cfg = TrackerConfig(reference_fps=10.0, max_age=30, min_hits=2, delta_t=3,
+                        interpolate_max_gap=30, relink_max_gap=60, min_track_length=10,
+                        smooth_sigma=5.0)
+    for fps in (10.0, 25.0, 30.0, None, 0.0):  # at or above the reference, or unknown
+        assert cfg.at_frame_rate(fps) == cfg
+    half = cfg.at_frame_rate(5.0)  # half the reference rate: the same time spans
+    assert (half.max_age, half.min_hits, half.delta_t) == (15, 1, 2)
+    assert (half.interpolate_max_gap, half.relink_max_gap, half.min_track_length) == (15, 30, 5)
+    assert half.smooth_sigma == 2.5 and half.reference_fps == 0.0
+    slow = cfg.at_frame_rate(0.1)  # never below one frame; a setting switched off stays off
+    assert (slow.max_age, slow.min_hits, slow.delta_t, slow.min_track_length) == (1, 1, 1, 1)
+    off = TrackerConfig(reference_fps=10.0, interpolate_max_gap=0, smooth_sigma=0.0)
+    assert off.at_frame_rate(5.0).interpolate_max_gap == 0
+    assert off.at_frame_rate(5.0).smooth_sigma == 0.0
+    assert TrackerConfig(reference_fps=0.0).at_frame_rate(5.0) == TrackerConfig(
+        reference_fps=0.0
+    )

@@ -214,11 +214,12 @@ class Tracker:
         """Create a tracker with no tracks; `config` defaults to `TrackerConfig()`.
 
         `fps` (the video's frame rate; 25 when None) turns the frames a track was lost into
-        seconds for the re-identification gate (`reid_speed`). `cues` is the cue table the
-        first round sums (`mot_cli.tracking.cues.CUE_TABLE` when None; pass your own rows to
-        try a cue).
+        seconds for the re-identification gate (`reid_speed`), and scales the settings
+        counted in frames on video slower than `reference_fps` (`TrackerConfig.at_frame_rate`).
+        `cues` is the cue table the first round sums (`mot_cli.tracking.cues.CUE_TABLE`
+        when None; pass your own rows to try a cue).
         """
-        self.config = config if config is not None else TrackerConfig()
+        self.config = (config if config is not None else TrackerConfig()).at_frame_rate(fps)
         self.fps = float(fps) if fps and fps > 0 else _DEFAULT_FPS
         self.cues = tuple(CUE_TABLE if cues is None else cues)
         self._terms = tuple(
