@@ -794,13 +794,13 @@ def track_sequence(
         A TrackTable sorted by frame then id, ids counted from 1; scores are the ones the
         tracker compared with its thresholds (after `score_scale`).
     """
-    cfg = (config if config is not None else TrackerConfig()).at_frame_rate(fps)
+    tracker = Tracker(config, fps, cues)
+    cfg = tracker.config  # scaled to `fps` by the tracker: the offline steps read the same
     frames = list(frames)
     if not frames:
         return TrackTable.empty()
     all_scores = np.concatenate([d.score for _, d, _ in frames])
     normal = score_normaliser(all_scores, cfg.score_scale)
-    tracker = Tracker(cfg, fps, cues)
     parts: list[dict[str, np.ndarray]] = []
     emb_dim = next((d.embedding.shape[1] for _, d, _ in frames if d.embedding is not None), 0)
     start, previous_frame = 0, None
