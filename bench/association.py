@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--reuse-peers", action="store_true",
                         help="keep peers' outputs from an earlier run on the same caches")
     parser.add_argument("--data", type=Path, help="a MOTChallenge split folder (default: "
-                        "the five dev sequences)")
+                        "the six dev sequences)")
     parser.add_argument("--seqmap", type=Path, help="sequence list for --data")
     parser.add_argument("--peer-workers", type=int, default=1,
                         help="boxmot processes running the peers side by side")

@@ -124,6 +124,10 @@ class _Tracks:
     has_mask: np.ndarray = field(metadata=_column(np.bool_, False))
     # filtered nearness (the depth-level cue), NaN until a detection brings one
     depth_level: np.ndarray = field(metadata=_column(np.float64, np.nan))
+    # started by a weak detection (`weak_start_hits`): dropped at its first miss until confirmed
+    weak: np.ndarray = field(metadata=_column(np.bool_, False))
+    # sum of the matched detections' scores
+    score_sum: np.ndarray = field(metadata=_column(np.float64, 0.0))
 
     def __setattr__(self, name: str, value: np.ndarray) -> None:
         """Replace a column; one of another length than the bank's is refused."""
@@ -350,11 +354,12 @@ class Tracker:
         left_tracks, left_high = m.unmatched_tracks, high[m.unmatched_dets]
 
         # 2. BYTE: weak detections vs unmatched tracks, by IoU with the prediction
+        left_low = low
         if cfg.use_byte and len(low) and len(left_tracks):
             iou = iou_matrix(view.xyxy[left_tracks], xyxy[low])
             m = assign(iou, iou >= cfg.iou_threshold)
             record(m, left_tracks, low)
-            left_tracks = left_tracks[m.unmatched_tracks]
+            left_tracks, left_low = left_tracks[m.unmatched_tracks], low[m.unmatched_dets]
 
         # 3. OCR: confident leftovers vs tracks' last observations
         if cfg.use_ocr and len(left_high) and len(left_tracks):
@@ -375,16 +380,50 @@ class Tracker:
         track_rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
         det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
+        weak_births = self._weak_births(
+            left_low, xyxy, emb, np.concatenate([view.xyxy, xyxy[high]]), predicted
+        )
         self._start(left_high[score[left_high] > cfg.new_track_threshold], xyxy, score, emb,
                     sd_embedding)
+        self._start(weak_births, xyxy, score, emb, sd_embedding, weak=True)
         if masks is not None:
             self._remember_masks(masks, xyxy)
         if level is not None:
             self._remember_levels(level)
         self._confirm()
         matched = self._tracks.select(np.flatnonzero(self._tracks.since_update == 0))  # a copy
-        self._tracks = self._tracks.select(self._tracks.since_update <= cfg.max_age)
+        tr = self._tracks
+        unproven = tr.weak & (tr.id == 0) & (tr.since_update > 0)
+        self._tracks = tr.select((tr.since_update <= cfg.max_age) & ~unproven)
         return matched
+
+    def _weak_births(
+        self,
+        left_low: np.ndarray,
+        xyxy: np.ndarray,
+        emb: np.ndarray | None,
+        track_boxes: np.ndarray,
+        predicted: np.ndarray,
+    ) -> np.ndarray:
+        """The unmatched weak detections that may start a track (`weak_start_hits`).
+
+        Only where no track, live or lost, overlaps the box with its prediction, nor any
+        confident detection of this frame, and no lost track may take it back by appearance
+        (`_reid_similarity`): a weak birth must not fork a person the tracker knows or is
+        about to start, only find one it would never have had.
+        """
+        cfg = self.config
+        if cfg.weak_start_hits <= 0 or not cfg.use_byte or len(left_low) == 0:
+            return left_low[:0]
+        alone = left_low
+        if len(track_boxes):
+            alone = alone[~(iou_matrix(track_boxes, xyxy[alone]) > 0.0).any(axis=0)]
+        tr = self._tracks
+        lost = np.flatnonzero((tr.id > 0) & (tr.since_update > 0))
+        if emb is not None and len(alone) and len(lost):
+            _, allowed = self._reid_similarity(lost, xyxy[alone], emb[alone], predicted)
+            alone = alone[~allowed.any(axis=0)]
+        return alone
 
     def _remember_levels(self, level: np.ndarray) -> None:
         """Fold this frame's nearness into the matched and new tracks' levels (an EMA)."""
@@ -613,6 +652,7 @@ class Tracker:
         tr.hit_streak[rows] += 1
         tr.det_index[rows] = det_rows
         tr.score[rows] = score[det_rows]
+        tr.score_sum[rows] += score[det_rows]
 
         alpha = self._alpha(score[det_rows])
         fresh = ~occluded[det_rows]
@@ -628,8 +668,9 @@ class Tracker:
         score: np.ndarray,
         emb: np.ndarray | None,
         sd: np.ndarray | None,
+        weak: bool = False,
     ) -> None:
-        """Start one unconfirmed track per unmatched confident detection."""
+        """Start one unconfirmed track per unmatched detection (confident, or `weak`)."""
         n = len(det_rows)
         if n == 0:
             return
@@ -654,6 +695,8 @@ class Tracker:
             current_obs=boxes.copy(),
             det_index=det_rows.astype(np.int64),
             score=score[det_rows],
+            weak=np.full(n, weak),
+            score_sum=score[det_rows].copy(),
             **given,
         )
 
@@ -666,7 +709,12 @@ class Tracker:
         cfg = self.config
         tr = self._tracks
         ready = (tr.since_update == 0) & (tr.id == 0)
-        ready &= (tr.hit_streak >= cfg.min_hits) | (self._frame <= cfg.min_hits)
+        normal = (tr.hit_streak >= cfg.min_hits) | (self._frame <= cfg.min_hits)
+        # a weak-born track dies at its first miss, so its hits are one unbroken streak
+        proven = (tr.hit_streak >= cfg.weak_start_hits) & (
+            tr.score_sum >= cfg.weak_start_score * tr.hits
+        )
+        ready &= np.where(tr.weak, proven, normal)
         rows = np.flatnonzero(ready)
         tr.id[rows] = np.arange(self._next_id, self._next_id + len(rows))
         self._next_id += len(rows)
@@ -823,6 +871,7 @@ def track_sequence(
                 "xyxy": dets.xyxy[idx].astype(np.float64),
                 "score": scaled.score[idx].astype(np.float64),
                 "det": idx,
+                "weak": rows.weak.copy(),
                 "emb": dets.embedding[idx]
                 if dets.embedding is not None
                 else np.zeros((len(idx), emb_dim)),
@@ -835,9 +884,11 @@ def track_sequence(
     final = np.zeros(tracker.keys_issued, np.int64)
     np.maximum.at(final, raw["key"], raw["id"])
     ids = raw["id"]
+    # a weak-born track's rows before its confirmation are the evidence that confirmed it
+    early = (ids == 0) & raw["weak"]
     if cfg.backfill:
-        early = (ids == 0) & (raw["score"] >= cfg.fill_min_score)
-        ids = np.where(early, final[raw["key"]], ids)
+        early |= (ids == 0) & (raw["score"] >= cfg.fill_min_score)
+    ids = np.where(early, final[raw["key"]], ids)
     keep = ids > 0
     table = TrackTable(
         frame=raw["frame"][keep].astype(np.int32),
