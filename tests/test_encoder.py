@@ -23,6 +23,7 @@ from mot_cli.encoder import (
     save_checkpoint,
     train_encoder,
 )
+from mot_cli.encoder.crops import frame_normalised
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
 from mot_cli.encoder.train import info_nce
 from mot_cli.errors import MotCliError
@@ -169,6 +170,21 @@ def test_the_encoder_embeds_the_way_its_checkpoint_trained(tmp_path: Path) -> No
     crop_encoder = build_encoder(EncoderConfig(16, 8, embedding_dim=8), seed=0).eval()
     same = embed_detections(crop_encoder, depth, 1.0, boxes, masks)
     assert np.allclose(same[0], same[1], atol=1e-6)
+
+
+def test_per_frame_training_cuts_its_windows_from_the_normalised_map() -> None:
+    frames = sequence(4)
+    crop = build_training_set([frames], (16, 8))
+    frame = build_training_set([frames], (16, 8), depth_norm="frame")
+    assert len(frame) == len(crop) and frame.links == crop.links
+    assert not torch.allclose(frame.depth.float(), crop.depth.float())
+    first = frames[0]
+    expected, _ = raw_crops(frame_normalised(first.depth_map), first.scale, first.boxes,
+                            first.masks, (20, 10), 1.25)  # fmt: skip
+    assert np.allclose(frame.depth[: len(first.boxes)].float().numpy(), expected, atol=1e-2)
+    config = TrainConfig(encoder=EncoderConfig(16, 8, depth_norm="frame"), epochs=1,
+                         min_steps=0, batch=8)  # fmt: skip
+    assert train_encoder(frame, config, show_progress=False).steps >= 1
 
 
 def test_the_depth_norm_changes_the_training_key_and_the_default_keeps_it() -> None:
