@@ -115,8 +115,10 @@ def prepare_sd(runs: Path, sources: list[str], seqs: list[str], norms: list[str]
                 work = sd_path(runs, norm, source, seq)
                 if work.is_dir() and sd_embed.read_sd_embeddings(RunDir(work)) is not None:
                     continue
-                if not work.is_dir():
-                    shutil.copytree(runs / source / seq, work)
+                if not work.is_dir():  # another normalisation's copy has the masks already
+                    donors = [sd_path(runs, other, source, seq) for other in norms if other != norm]
+                    donor = next((d for d in donors if (d / "masks.parquet").is_file()), None)
+                    shutil.copytree(donor or runs / source / seq, work)
                 started = time.perf_counter()
                 configs = {
                     segment.STAGE: segment.SegmentConfig(sd_embed.SD_MASKS),
