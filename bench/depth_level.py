@@ -3,6 +3,7 @@ with and without appearance.
 
     python bench/depth_level.py [--runs /tmp/h19/runs] [--sources yolo public]
                                 [--depth pseudo pydnet] [--sequences KITTI-17 ...]
+    python bench/depth_level.py --sd crop frame [--sources yolo public] [--sequences ...]
 
 The cue (`w_depth_level`, tracking.cues.depth_level_cue): each track keeps its nearness as a
 filtered level (an EMA of the median nearness inside its detections' masks, else boxes), and
@@ -25,6 +26,11 @@ Left-out = leave-one-sequence-out per source: each sequence's weight is the grid
 the best mean HOTA on the other sequences of that source. Rows give the left-out AssA and HOTA
 change against the plain tracker per (sequence, source), the combination over every sequence
 x source (TrackEval's combination) and the worst sequence x source.
+
+``--sd crop frame`` asks the same of the depth×mask cue `S_sd` (`w_sd`, grid SD_GRID) with
+the encoder's crops normalised per crop and per frame (`train-encoder --depth-norm`): each
+encoder is made as a bare `track --sd` makes it (box masks, pseudo-depth, one training pass on
+the run, `sd_embed.SD_*`), in its own copy of the run folder (RUNS/sd/<norm>/<source>/<SEQ>).
 
 The rule for turning a cue on (issue 19): combined left-out AssA +1.0 or more without
 appearance, and no sequence x source losing more than 0.5 HOTA with appearance.
