@@ -59,17 +59,18 @@ def levels_path(runs: Path, source: str, seq: str, depth: str) -> Path:
     return runs / "levels" / source / seq / f"box-{depth}.parquet"
 
 
-def _seed_maps(donor: Path, run: Path) -> None:
-    """Give `run` the network maps `donor` made of the same video (same key: the maps of a
-    network depend only on the frames), so the depth stage only recomputes the statistics."""
+def _seed_maps(donor: Path, run: Path, stage: str = MAPS) -> None:
+    """Give `run` the cache of `stage` that `donor` made of the same video (the same key: the
+    maps of a network depend only on the frames; box masks only on the same detections), so
+    the pipeline finds it fresh instead of recomputing it."""
     from mot_cli.cache import RunDir
 
     src, dst = RunDir(donor), RunDir(run)
-    entry = src.read_entry(MAPS)
+    entry = src.read_entry(stage)
     if entry is None or src.load_manifest()["source"] != dst.load_manifest()["source"]:
         return
-    shutil.copy2(src.file(MAPS), dst.file(MAPS))
-    dst.write_entry(MAPS, entry)
+    shutil.copy2(src.file(stage), dst.file(stage))
+    dst.write_entry(stage, entry)
 
 
 def prepare(runs: Path, sources: list[str], seqs: list[str], depths: list[str]) -> None:
@@ -103,14 +104,18 @@ SD_SEQUENCES = ("KITTI-17", "MOT16-11", "ETH-Sunnyday")
 SD_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def sd_path(runs: Path, norm: str, source: str, seq: str) -> Path:
-    return runs / "sd" / norm / source / seq
+def sd_path(runs: Path, norm: str, source: str, seq: str, depth: str = "pseudo") -> Path:
+    return runs / ("sd" if depth == "pseudo" else f"sd-{depth}") / norm / source / seq
 
 
-def prepare_sd(runs: Path, sources: list[str], seqs: list[str], norms: list[str]) -> None:
+def prepare_sd(
+    runs: Path, sources: list[str], seqs: list[str], norms: list[str], depth_backend: str
+) -> None:
     """S_sd embeddings as a bare `track --sd` makes them (box masks, pseudo-depth, the encoder
     trained one pass on the run: sd_embed.SD_*), once per crop normalisation, each in its own
-    copy of the run folder (RUNS/sd/<norm>/<source>/<SEQ>)."""
+    copy of the run folder (RUNS/sd/<norm>/<source>/<SEQ>). With `depth_backend` pydnet, the
+    maps are the mobilePydnet ones the depth-level part left in RUNS/<source>/<SEQ> and the
+    box masks those of the pseudo-depth copies, in RUNS/sd-pydnet/<norm>/<source>/<SEQ>."""
     from mot_cli.cache import RunDir
     from mot_cli.pipeline import open_run, produce
     from mot_cli.stages import depth, sd_embed, sd_encoder, segment
@@ -118,17 +123,21 @@ def prepare_sd(runs: Path, sources: list[str], seqs: list[str], norms: list[str]
     for norm in norms:
         for source in sources:
             for seq in seqs:
-                work = sd_path(runs, norm, source, seq)
+                work = sd_path(runs, norm, source, seq, depth_backend)
                 if work.is_dir() and sd_embed.read_sd_embeddings(RunDir(work)) is not None:
                     continue
                 if not work.is_dir():  # another normalisation's copy has the masks already
-                    donors = [sd_path(runs, other, source, seq) for other in norms if other != norm]
+                    donors = [sd_path(runs, other, source, seq, depth_backend)
+                              for other in norms if other != norm]  # fmt: skip
                     donor = next((d for d in donors if (d / "masks.parquet").is_file()), None)
                     shutil.copytree(donor or runs / source / seq, work)
+                    masks = sd_path(runs, norm, source, seq)
+                    if donor is None and depth_backend != "pseudo" and masks.is_dir():
+                        _seed_maps(masks, work, segment.STAGE)
                 started = time.perf_counter()
                 configs = {
                     segment.STAGE: segment.SegmentConfig(sd_embed.SD_MASKS),
-                    depth.MAPS_STAGE: depth.DepthConfig(sd_embed.SD_DEPTH),
+                    depth.MAPS_STAGE: depth.DepthConfig(depth_backend),
                     sd_encoder.STAGE: sd_encoder.SdEncoderConfig(
                         epochs=sd_embed.SD_ENCODER_EPOCHS, min_steps=0, depth_norm=norm
                     ),
@@ -140,7 +149,8 @@ def prepare_sd(runs: Path, sources: list[str], seqs: list[str], norms: list[str]
                 finally:
                     run.close()
                 took = time.perf_counter() - started
-                print(f"  sd {norm:<6} {source:<7} {seq:<15} {took:6.1f} s", file=sys.stderr,
+                print(f"  sd {norm:<6} {depth_backend:<7} {source:<7} {seq:<15} {took:6.1f} s",
+                      file=sys.stderr,
                       flush=True)  # fmt: skip
 
 
@@ -272,18 +282,22 @@ def main() -> None:
                         help="compare S_sd (w_sd) with the encoder's crops normalised per crop "
                         "and/or per frame instead of the depth-level cue (default sequences "
                         f"{' '.join(SD_SEQUENCES)})")
+    parser.add_argument("--sd-depth", choices=("pseudo", "pydnet"), default="pseudo",
+                        help="the depth maps of --sd's encoders (pseudo: as `track --sd`)")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.sd:
         names = args.sequences if args.sequences != list(DEV_SEQUENCES) else list(SD_SEQUENCES)
         grid = tuple(args.grid or SD_GRID)
-        prepare_sd(args.runs, args.sources, names, args.sd)
+        prepare_sd(args.runs, args.sources, names, args.sd, args.sd_depth)
         started = time.perf_counter()
 
         def sd(norm: str):
-            return lambda source, seq: with_sd(seq, sd_path(args.runs, norm, source, seq.name))
+            return lambda source, seq: with_sd(
+                seq, sd_path(args.runs, norm, source, seq.name, args.sd_depth)
+            )
 
-        variants = [(f"sd {norm}", sd(norm)) for norm in args.sd]
+        variants = [(f"{norm} {args.sd_depth}", sd(norm)) for norm in args.sd]
         rule = compare(args.runs, args.sources, names, variants, "w_sd", grid)
         print(f"\n({time.perf_counter() - started:.0f} s of replay)")
         verdicts(rule, [label for label, _ in variants])
