@@ -897,6 +897,14 @@ def test_train_encoder_refuses_numbers_that_are_not(
     assert snapshot(scene["root"]) == before
 
 
+def test_train_encoder_refuses_an_unknown_depth_norm(scene: dict[str, Path]) -> None:
+    before = snapshot(scene["root"])
+    result = invoke("train-encoder", scene["run"], "--depth-norm", "scene", "-o",
+                    scene["root"] / "e.pt")  # fmt: skip
+    assert_one_line_error(result, "--depth-norm", "crop, frame", "scene")
+    assert snapshot(scene["root"]) == before
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [({"state_dict": None}, "has no state_dict"), ({"config": None}, "has no config"),

@@ -23,6 +23,7 @@ from mot_cli.encoder import (
     save_checkpoint,
     train_encoder,
 )
+from mot_cli.encoder.crops import frame_normalised
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
 from mot_cli.encoder.train import info_nce
 from mot_cli.errors import MotCliError
@@ -128,6 +129,84 @@ def test_rle_window_on_random_masks_and_windows() -> None:
         x1, y1 = rng.integers(0, width), rng.integers(0, height)
         x2, y2 = rng.integers(x1 + 1, width + 1), rng.integers(y1 + 1, height + 1)
         assert np.array_equal(rle_window(rle, x1, y1, x2, y2), mask[y1:y2, x1:x2]), trial
+
+
+def _two_people_at_two_levels() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """A ground ramp with two flat people (pseudo-depth's picture): one near, one far."""
+    depth = np.tile(np.linspace(0.1, 1.0, 32, dtype=np.float32)[:, None], (1, 32))
+    boxes = np.array([[2, 4, 10, 20], [20, 4, 28, 20]], np.float64)
+    depth[4:20, 2:10] = 0.9  # near
+    depth[4:20, 20:28] = 0.3  # far
+    masks = [np.zeros((32, 32), bool) for _ in boxes]
+    for mask, (x1, y1, x2, y2) in zip(masks, boxes.astype(int), strict=True):
+        mask[y1:y2, x1:x2] = True
+    return depth, boxes, masks
+
+
+def test_per_frame_crops_keep_a_persons_depth_level_and_per_crop_ones_do_not() -> None:
+    depth, boxes, masks = _two_people_at_two_levels()
+    per_crop = build_crops(depth, 1.0, boxes, masks, SIZE)
+    assert torch.equal(per_crop[0], per_crop[1])  # two flat rectangles: the levels are gone
+    per_frame = build_crops(depth, 1.0, boxes, masks, SIZE, depth_norm="frame")
+    near, far = per_frame[0, 0], per_frame[1, 0]
+    assert near.mean() > far.mean() + 0.2  # the nearer person stays nearer
+    assert torch.allclose(near, near.mean()) and torch.allclose(far, far.mean())  # flat
+    # the scale drift of a relative depth model between frames is still removed
+    rescaled = build_crops(depth * 3 + 1, 1.0, boxes, masks, SIZE, depth_norm="frame")
+    assert torch.allclose(rescaled, per_frame, atol=1e-5)
+    with pytest.raises(ValueError, match="depth_norm"):
+        build_crops(depth, 1.0, boxes, masks, SIZE, depth_norm="scene")
+
+
+def test_the_encoder_embeds_the_way_its_checkpoint_trained(tmp_path: Path) -> None:
+    depth, boxes, masks = _two_people_at_two_levels()
+    frame_config = EncoderConfig(16, 8, embedding_dim=8, depth_norm="frame")
+    encoder = build_encoder(frame_config, seed=0).eval()
+    save_checkpoint(tmp_path / "frame.pt", encoder)
+    loaded = load_encoder(tmp_path / "frame.pt")
+    assert loaded.config.depth_norm == "frame"
+    near_far = embed_detections(loaded, depth, 1.0, boxes, masks)
+    assert not np.allclose(near_far[0], near_far[1], atol=1e-4)
+    crop_encoder = build_encoder(EncoderConfig(16, 8, embedding_dim=8), seed=0).eval()
+    same = embed_detections(crop_encoder, depth, 1.0, boxes, masks)
+    assert np.allclose(same[0], same[1], atol=1e-6)
+
+
+def test_per_frame_training_cuts_its_windows_from_the_normalised_map() -> None:
+    frames = sequence(4)
+    crop = build_training_set([frames], (16, 8))
+    frame = build_training_set([frames], (16, 8), depth_norm="frame")
+    assert len(frame) == len(crop) and frame.links == crop.links
+    assert not torch.allclose(frame.depth.float(), crop.depth.float())
+    first = frames[0]
+    expected, _ = raw_crops(frame_normalised(first.depth_map), first.scale, first.boxes,
+                            first.masks, (20, 10), 1.25)  # fmt: skip
+    assert np.allclose(frame.depth[: len(first.boxes)].float().numpy(), expected, atol=1e-2)
+    config = TrainConfig(encoder=EncoderConfig(16, 8, depth_norm="frame"), epochs=1,
+                         min_steps=0, batch=8)  # fmt: skip
+    assert train_encoder(frame, config, show_progress=False).steps >= 1
+
+
+def test_the_depth_norm_changes_the_training_key_and_the_default_keeps_it() -> None:
+    from dataclasses import asdict
+
+    from mot_cli.cache import stage_key
+    from mot_cli.encoder.train import training_key
+    from mot_cli.stages.sd_encoder import SdEncoderConfig
+
+    upstream = [{"detections": "d", "masks": "m", "depth_maps": "p"}]
+    crop = SdEncoderConfig().train_config()
+    frame = SdEncoderConfig(depth_norm="frame").train_config()
+    assert frame.encoder.depth_norm == "frame"
+    assert training_key(crop, upstream) != training_key(frame, upstream)
+    # per crop, the key is the one from before the option existed (cached encoders stay)
+    before = asdict(crop)
+    del before["encoder"]["depth_norm"]
+    assert training_key(crop, upstream) == stage_key(
+        "sd_encoder", config=before, upstream=upstream
+    )
+    with pytest.raises(MotCliError, match="depth_norm"):
+        EncoderConfig(depth_norm="scene")
 
 
 def test_box_partly_outside_the_frame_still_gives_a_crop() -> None:

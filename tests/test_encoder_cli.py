@@ -56,6 +56,18 @@ def test_single_run_default_checkpoint_sits_in_the_run_and_seed_repeats(tmp_path
     assert file_sha256(run / "sd_encoder.pt") != first
 
 
+def test_per_frame_depth_norm_is_a_new_encoder_kept_in_its_checkpoint(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "a", sequence(4)).path
+    assert invoke("train-encoder", run, *FAST).exit_code == 0
+    crop = json.loads((run / "sd_encoder.pt.json").read_text())
+    result = invoke("train-encoder", run, *FAST, "--depth-norm", "frame")
+    assert result.exit_code == 0, result.output
+    frame = json.loads((run / "sd_encoder.pt.json").read_text())
+    assert frame["key"] != crop["key"]  # the run's encoder cache is retrained, not reused
+    assert frame["config"]["encoder"]["depth_norm"] == "frame"
+    assert load_encoder(run / "sd_encoder.pt").config.depth_norm == "frame"
+
+
 def test_run_without_depth_or_masks_names_the_stages(tmp_path: Path) -> None:
     run = write_run(tmp_path / "a", sequence(2), ("detections",)).path
     result = invoke("train-encoder", run, *FAST)
@@ -96,3 +108,4 @@ def test_command_defaults_are_the_library_defaults() -> None:
     assert defaults["learning_rate"] == train.learning_rate
     assert defaults["input_size"] == f"{encoder.input_height}x{encoder.input_width}"
     assert defaults["dim"] == encoder.embedding_dim
+    assert defaults["depth_norm"] == encoder.depth_norm

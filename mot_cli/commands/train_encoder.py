@@ -64,6 +64,16 @@ def train_encoder_command(
         int,
         typer.Option("--threads", help="CPU threads (1 is fastest on a shared or small CPU)."),
     ] = 1,
+    depth_norm: Annotated[
+        str,
+        typer.Option(
+            "--depth-norm",
+            help="Normalise the depth channel per crop (each crop to its own median: shape "
+            "and relief only) or per frame (the whole map's median and spread: a person's "
+            "depth level stays in the input). Kept in the checkpoint, so embedding uses the "
+            "same.",
+        ),
+    ] = "crop",
 ) -> None:
     """Train the depth×mask encoder on run folders' caches, without any labels.
 
@@ -81,11 +91,19 @@ def train_encoder_command(
 
     \b
       mot-cli train-encoder runs/* -o models/sd_encoder.pt --epochs 10 --seed 1
+
+    \b
+      mot-cli train-encoder runs/KITTI-17 --depth-norm frame
     """
+    from mot_cli.encoder.crops import DEPTH_NORMS
     from mot_cli.encoder.train import checkpoint_record_path, train_on_runs
     from mot_cli.errors import MotCliError
     from mot_cli.stages.sd_encoder import SdEncoderConfig
 
+    if depth_norm not in DEPTH_NORMS:
+        raise MotCliError(
+            f"--depth-norm must be one of {', '.join(DEPTH_NORMS)}, got {depth_norm!r}"
+        )
     height, width = _input_size(input_size)
     config = SdEncoderConfig(
         input_height=height,
@@ -98,6 +116,7 @@ def train_encoder_command(
         learning_rate=learning_rate,
         seed=seed,
         threads=threads,
+        depth_norm=depth_norm,
     ).train_config()
     if output is None:
         if len(runs) != 1:

@@ -125,12 +125,14 @@ def augmented_views(
     size: tuple[int, int],
     config: AugmentConfig,
     generator: torch.Generator,
+    per_crop: bool = True,
 ) -> torch.Tensor:
     """(B, 1, H, W) normalised encoder inputs: one random view of each context window
-    (float depth, mask coverage in [0, 1])."""
+    (float depth, mask coverage in [0, 1]; `per_crop` False: windows of frame-normalised
+    maps, see `crops.normalise_crops`)."""
     context = torch.stack([context_depth, context_mask], dim=1)
     window = _jittered_windows(context, size, config, generator)
     depth, mask = window[:, 0], window[:, 1]
     mask = _morph_masks(mask, config, generator)
     depth = _perturb_depth(depth, mask, config, generator)
-    return normalise_crops(depth, mask)
+    return normalise_crops(depth, mask, per_crop)

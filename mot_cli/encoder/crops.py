@@ -1,10 +1,15 @@
 """Depth×mask crops from arrays: a frame's depth map, its detections' boxes and masks.
 
 A crop is the depth inside the mask, zero outside, over the box resized to the encoder's
-input. It is normalised per crop — the mask's median nearness subtracted, divided by a
-robust spread — because the same object seen nearer or farther, or by a relative depth
-model whose scale drifts between frames, must give the same input; what is left is the
-object's silhouette and relief, which is what identifies it.
+input. By default (`depth_norm="crop"`) it is normalised per crop — the mask's median
+nearness subtracted, divided by a robust spread — because the same object seen nearer or
+farther, or by a relative depth model whose scale drifts between frames, must give the same
+input; what is left is the object's silhouette and relief.
+
+That also removes who is in front of whom: with box masks and pseudo-depth (a person is one
+flat level) a per-crop crop is a plain rectangle. `depth_norm="frame"` normalises the whole
+map by its own median and spread before cutting the crops instead, so a person's depth level
+relative to the scene stays in the input (the scale drift between frames is still removed).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch
 
 from mot_cli.rle import rle_window
 
-__all__ = ["Mask", "build_crops", "normalise_crops", "raw_crops"]
+__all__ = ["DEPTH_NORMS", "Mask", "build_crops", "frame_normalised", "normalise_crops", "raw_crops"]
 
 Mask = np.ndarray | dict[str, Any]
 """An (H, W) mask at frame size (non-zero = object), or a COCO RLE dict (`size`, `counts`)."""
@@ -30,6 +35,28 @@ RELATIVE_SPREAD_FLOOR = 0.01
 """A flat object (spread ≈ 0) is scaled by 1 % of its nearness, not blown up by noise."""
 
 _IQR_TO_SIGMA = 1.349  # a normal distribution's interquartile range is 1.349 σ
+
+DEPTH_NORMS = ("crop", "frame")
+"""How the depth channel is normalised: per crop (the default) or per frame (module notes)."""
+
+
+def _robust_spread(q1: float, median: float, q3: float) -> float:
+    return max((q3 - q1) / _IQR_TO_SIGMA, RELATIVE_SPREAD_FLOOR * abs(median), 1e-6)
+
+
+def frame_normalised(depth_map: np.ndarray) -> np.ndarray:
+    """(h, w) float32 map of (nearness − the map's median) / its robust spread.
+
+    The statistics are the whole map's finite pixels (not its detections', which a frame
+    with one person would leave without a spread), so the same scene gives the same scale
+    from frame to frame and a person's level keeps its place against the others.
+    """
+    depth_map = np.asarray(depth_map, np.float32)
+    finite = depth_map[np.isfinite(depth_map)]
+    if not len(finite):
+        return np.zeros_like(depth_map)
+    q1, median, q3 = np.percentile(finite, (25, 50, 75))
+    return ((depth_map - median) / _robust_spread(q1, median, q3)).astype(np.float32)
 
 
 def _mask_size(mask: Mask) -> tuple[int, int]:
@@ -157,16 +184,24 @@ def _block_means(depth: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
     return torch.where(pixels > 0, means, float("nan")).flatten(1)
 
 
-def normalise_crops(depth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def normalise_crops(
+    depth: torch.Tensor, mask: torch.Tensor, per_crop: bool = True
+) -> torch.Tensor:
     """(N, H, W) depth and [0, 1] mask → (N, 1, H, W) encoder input, zero outside the mask.
 
     Inside, nearness becomes 1 + clip((d − median) / spread, ±Z_CLIP) / Z_CLIP, in [0, 2] with
     the median at 1, so the silhouette stays visible even where the relief is flat. The
     median and interquartile spread are taken over the mask (the whole window when the mask
     is empty), on 2×2 block means, ignoring non-finite depth. H and W must be even.
+
+    `per_crop` False: the depth is already normalised (crops of a `frame_normalised` map),
+    so only the clip and the shift to 1 apply, and each crop keeps its level.
     """
     depth = depth.float()
     mask = mask.float()
+    if not per_crop:
+        z = torch.nan_to_num(depth, nan=0.0).clamp(-Z_CLIP, Z_CLIP) / Z_CLIP
+        return (mask * (1.0 + z)).unsqueeze(1)
     finite = torch.isfinite(depth)
     inside = (mask > 0.5) & finite
     empty = ~inside.flatten(1).any(dim=1)
@@ -187,7 +222,14 @@ def build_crops(
     boxes: np.ndarray,
     masks: Sequence[Mask],
     size: tuple[int, int],
+    depth_norm: str = "crop",
 ) -> torch.Tensor:
-    """(N, 1, H, W) normalised depth×mask crops of one frame's detections."""
+    """(N, 1, H, W) normalised depth×mask crops of one frame's detections (`depth_norm`:
+    one of DEPTH_NORMS, as the encoder was trained)."""
+    if depth_norm not in DEPTH_NORMS:
+        raise ValueError(f"depth_norm must be one of {DEPTH_NORMS}, got {depth_norm!r}")
+    per_crop = depth_norm == "crop"
+    if not per_crop:
+        depth_map = frame_normalised(depth_map)
     depth, mask = raw_crops(depth_map, scale, boxes, masks, size)
-    return normalise_crops(torch.from_numpy(depth), torch.from_numpy(mask))
+    return normalise_crops(torch.from_numpy(depth), torch.from_numpy(mask), per_crop)

@@ -18,7 +18,7 @@ import torch
 from mot_cli.cache import RunDir
 from mot_cli.detections import rows_by_frame
 from mot_cli.encoder.augment import CONTEXT
-from mot_cli.encoder.crops import Mask, raw_crops
+from mot_cli.encoder.crops import Mask, frame_normalised, raw_crops
 from mot_cli.encoder.pairs import LinkConfig, tracklet_ids, unambiguous_links
 from mot_cli.errors import MotCliError
 from mot_cli.schema import (
@@ -107,8 +107,10 @@ def build_training_set(
     runs: Iterable[Iterable[FrameArrays]],
     input_size: tuple[int, int],
     links: LinkConfig | None = None,
+    depth_norm: str = "crop",
 ) -> TrainingSet:
-    """Cut every detection's context window and link consecutive frames of each run."""
+    """Cut every detection's context window and link consecutive frames of each run
+    (`depth_norm` "frame": from the frame-normalised map, see `crops.frame_normalised`)."""
     links = links or LinkConfig()
     size = context_size(input_size)
     depths, masks, groups, pairs, identities = [], [], [], [], []
@@ -124,8 +126,11 @@ def build_training_set(
                 ids = np.asarray(arrays.identity, np.int64).reshape(n)
                 identities.append(np.stack([np.full(n, run_index), ids], axis=1))
             if n:
+                depth_map = arrays.depth_map
+                if depth_norm == "frame":
+                    depth_map = frame_normalised(depth_map)
                 depth, mask = raw_crops(
-                    arrays.depth_map, arrays.scale, arrays.boxes, arrays.masks, size, CONTEXT
+                    depth_map, arrays.scale, arrays.boxes, arrays.masks, size, CONTEXT
                 )
                 depths.append(torch.from_numpy(depth.astype(np.float16)))
                 masks.append(torch.from_numpy(np.rint(mask * 255).astype(np.uint8)))

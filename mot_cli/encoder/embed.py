@@ -32,7 +32,8 @@ def embed_detections(
     dim = encoder.config.embedding_dim
     if len(boxes) == 0:
         return np.zeros((0, dim), np.float32)
-    crops = build_crops(depth_map, scale, boxes, masks, encoder.config.input_size)
+    config = encoder.config
+    crops = build_crops(depth_map, scale, boxes, masks, config.input_size, config.depth_norm)
     device = next(encoder.parameters()).device
     with torch.inference_mode():
         return encoder(crops.to(device)).cpu().numpy().astype(np.float32, copy=False)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from mot_cli.cache import atomic_path
+from mot_cli.encoder.crops import DEPTH_NORMS
 from mot_cli.errors import MotCliError
 from mot_cli.models import file_sha256, resolve_model
 
@@ -37,12 +38,17 @@ class EncoderConfig:
     slower. Left-out tracking AssA moved by ±2 between sizes with no trend (noise at this
     data size), so it could not rank them. A small embedding keeps the association replay
     cheap.
+
+    `depth_norm` is how the depth channel was normalised in training, per crop or per frame
+    (`crops.DEPTH_NORMS`); it lives here, in the checkpoint's config, so the embedding stage
+    crops the way the weights learnt and an encoder is never used the other way.
     """
 
     input_height: int = 64
     input_width: int = 32
     channels: tuple[int, ...] = (32, 64, 128)
     embedding_dim: int = 32
+    depth_norm: str = "crop"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -57,6 +63,11 @@ class EncoderConfig:
             raise MotCliError(f"encoder channels must be positive, got {self.channels}")
         if self.embedding_dim < 1:
             raise MotCliError(f"encoder embedding_dim must be >= 1, got {self.embedding_dim}")
+        if self.depth_norm not in DEPTH_NORMS:
+            raise MotCliError(
+                f"encoder depth_norm must be one of {', '.join(DEPTH_NORMS)}, "
+                f"got {self.depth_norm!r}"
+            )
 
     @property
     def input_size(self) -> tuple[int, int]:

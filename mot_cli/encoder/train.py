@@ -137,7 +137,10 @@ class TrainResult:
 def training_key(config: TrainConfig, upstream: Sequence[dict[str, str | None]]) -> str:
     """A key that changes when the config or any cache trained on (in order) changes; the
     runs' folder names do not enter it, so moving a run folder keeps the key."""
-    return stage_key("sd_encoder", config=asdict(config), upstream=list(upstream))
+    settings = asdict(config)
+    if settings["encoder"]["depth_norm"] == "crop":  # the default keeps the keys it had
+        del settings["encoder"]["depth_norm"]
+    return stage_key("sd_encoder", config=settings, upstream=list(upstream))
 
 
 def info_nce(
@@ -262,9 +265,10 @@ def _batch_loss(
         partners = _partners(anchors, data, config.link_positive, rng)
         labels = data.tracklet
     size = config.encoder.input_size
+    per_crop = config.encoder.depth_norm == "crop"
     views = torch.cat(
         [
-            augmented_views(*data.windows(rows), size, config.augment, generator)
+            augmented_views(*data.windows(rows), size, config.augment, generator, per_crop)
             for rows in (anchors, partners)
         ]
     )
@@ -365,7 +369,9 @@ def fit_runs(
     bar = progress_bar("encoder crops", total) if show_progress else nullcontext(None)
     with bar as advance:
         frames = [run if advance is None else _counted(run, advance) for run in runs]
-        data = build_training_set(frames, config.encoder.input_size, config.links)
+        data = build_training_set(
+            frames, config.encoder.input_size, config.links, config.encoder.depth_norm
+        )
     prepared = time.perf_counter() - started
     result = train_encoder(data, config, show_progress=show_progress)
     provenance: dict[str, Any] = {

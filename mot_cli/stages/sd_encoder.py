@@ -58,6 +58,7 @@ class SdEncoderConfig:
     learning_rate: float = 2e-3
     seed: int = 0
     threads: int = 1
+    depth_norm: str = "crop"
 
     def train_config(self) -> TrainConfig:
         from mot_cli.encoder.model import EncoderConfig
@@ -68,6 +69,7 @@ class SdEncoderConfig:
                 input_height=self.input_height,
                 input_width=self.input_width,
                 embedding_dim=self.dim,
+                depth_norm=self.depth_norm,
             ),
             epochs=self.epochs,
             min_steps=self.min_steps,

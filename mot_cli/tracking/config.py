@@ -277,10 +277,11 @@ class TrackerConfig:
         w_depth_level: weight of the depth-level cue in the first round: minus the relative
             jump between a track's filtered nearness and a detection's, for detections whose
             box overlaps another's (tracking.cues.depth_level_cue); reads the depth
-            statistics (depth.parquet). 0 (the default) leaves it out: in issue 19's left-out
-            run on the two MOTS sequences (bench/depth_level.py), pseudo-depth levels gave
-            +1.41 AssA without appearance but exactly nothing with it (the default), and
-            the other four dev sequences were not run.
+            statistics (depth.parquet). 0 (the default) leaves it out: left-out on the six
+            dev sequences x two detection sources (bench/depth_level.py, box statistics),
+            pseudo-depth levels gave -0.89 combined AssA without appearance and mobilePydnet
+            +0.06, and with appearance mobilePydnet lost MOT16-11 by up to 2.28 HOTA (the
+            README's "Masks and depth" has the table).
         depth_level_memory: how much of a track's nearness level each match keeps (an EMA,
             as for appearance), so one noisy depth reading does not move it.
     """
