@@ -89,6 +89,7 @@ SPACE: dict[str, tuple[str, ...]] = {
     "interpolate_max_gap": ("0", "5", "10", "20", "30"),
     "smooth_sigma": ("0", "2", "3", "5", "8"),
     "min_track_length": ("1", "5", "10", "20"),
+    "weak_min_track_length": ("0", "10", "15", "20"),
     "min_track_score": ("0", "0.4", "0.5", "0.6"),
 }
 # Offline steps and the setting that switches each off (for --ablate).

@@ -96,3 +96,17 @@ def test_a_lost_person_back_weakly_is_not_born_again() -> None:
     table = track_sequence(_frames([a], 50), _offline_off(max_age=60))
     assert set(table.id.tolist()) == {1}
     assert table.frame.max() == 50
+
+
+def test_weak_evidence_must_last_longer_than_confident_evidence() -> None:
+    # seen for 12 frames: enough for a confident person (min_track_length=10), too short for
+    # one the detector only scores weakly (weak_min_track_length=15)
+    def seen(score) -> list:
+        return _frames([_person(200, score, frames=range(1, 13))], 20)
+
+    config = TrackerConfig(interpolate_max_gap=0, smooth_sigma=0)
+    assert len(track_sequence(seen(lambda f: 0.9), config)) == 12
+    assert len(track_sequence(seen(_weak), config)) == 0
+    kept = track_sequence(seen(_weak), TrackerConfig(
+        interpolate_max_gap=0, smooth_sigma=0, weak_min_track_length=0))  # fmt: skip
+    assert len(kept) == 12

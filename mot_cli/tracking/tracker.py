@@ -889,6 +889,13 @@ def track_sequence(
     if cfg.backfill:
         early |= (ids == 0) & (raw["score"] >= cfg.fill_min_score)
     ids = np.where(early, final[raw["key"]], ids)
+    if cfg.weak_min_track_length > 0:
+        # weak evidence must last longer than confident evidence before it is believed
+        born_weak = np.zeros(tracker.keys_issued, bool)
+        born_weak[raw["key"][raw["weak"]]] = True
+        observed = np.bincount(raw["key"][raw["det"] >= 0], minlength=tracker.keys_issued)
+        short = born_weak & (observed < cfg.weak_min_track_length)
+        ids = np.where(short[raw["key"]], 0, ids)
     keep = ids > 0
     table = TrackTable(
         frame=raw["frame"][keep].astype(np.int32),
