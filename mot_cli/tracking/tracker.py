@@ -49,7 +49,7 @@ from mot_cli.tracking.cues import (
     iou_cue,
     iou_matrix,
 )
-from mot_cli.tracking.postprocess import TrackTable, postprocess_table
+from mot_cli.tracking.postprocess import TrackTable, drop_short_tracks, postprocess_table
 
 
 @dataclass(frozen=True)
@@ -380,9 +380,7 @@ class Tracker:
         track_rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
         det_rows = np.concatenate([p[1] for p in pairs]).astype(np.int64)
         self._correct(track_rows, det_rows, xyxy, score, emb, sd_embedding, previous, occluded)
-        weak_births = self._weak_births(
-            left_low, xyxy, emb, np.concatenate([view.xyxy, xyxy[high]]), predicted
-        )
+        weak_births = self._weak_births(left_low, xyxy, emb, predicted, high)
         self._start(left_high[score[left_high] > cfg.new_track_threshold], xyxy, score, emb,
                     sd_embedding)
         self._start(weak_births, xyxy, score, emb, sd_embedding, weak=True)
@@ -402,8 +400,8 @@ class Tracker:
         left_low: np.ndarray,
         xyxy: np.ndarray,
         emb: np.ndarray | None,
-        track_boxes: np.ndarray,
         predicted: np.ndarray,
+        high: np.ndarray,
     ) -> np.ndarray:
         """The unmatched weak detections that may start a track (`weak_start_hits`).
 
@@ -415,9 +413,8 @@ class Tracker:
         cfg = self.config
         if cfg.weak_start_hits <= 0 or not cfg.use_byte or len(left_low) == 0:
             return left_low[:0]
-        alone = left_low
-        if len(track_boxes):
-            alone = alone[~(iou_matrix(track_boxes, xyxy[alone]) > 0.0).any(axis=0)]
+        known = np.concatenate([predicted, xyxy[high]])  # every track, every confident box
+        alone = left_low[~(iou_matrix(known, xyxy[left_low]) > 0.0).any(axis=0)]
         tr = self._tracks
         lost = np.flatnonzero((tr.id > 0) & (tr.since_update > 0))
         if emb is not None and len(alone) and len(lost):
@@ -889,13 +886,6 @@ def track_sequence(
     if cfg.backfill:
         early |= (ids == 0) & (raw["score"] >= cfg.fill_min_score)
     ids = np.where(early, final[raw["key"]], ids)
-    if cfg.weak_min_track_length > 0:
-        # weak evidence must last longer than confident evidence before it is believed
-        born_weak = np.zeros(tracker.keys_issued, bool)
-        born_weak[raw["key"][raw["weak"]]] = True
-        observed = np.bincount(raw["key"][raw["det"] >= 0], minlength=tracker.keys_issued)
-        short = born_weak & (observed < cfg.weak_min_track_length)
-        ids = np.where(short[raw["key"]], 0, ids)
     keep = ids > 0
     table = TrackTable(
         frame=raw["frame"][keep].astype(np.int32),
@@ -905,5 +895,11 @@ def track_sequence(
         det=raw["det"][keep].astype(np.int32),
     )
     embeddings = raw["emb"][keep] if emb_dim else None
+    # weak evidence must last longer than confident evidence before it is believed
+    weak = np.isin(table.id, ids[keep & raw["weak"]])
+    proven = drop_short_tracks(table.select(weak), cfg.weak_min_track_length).id
+    held = ~weak | np.isin(table.id, proven)
+    table = table.select(held)
+    embeddings = None if embeddings is None else embeddings[held]
     warps = {number: warp for number, _, warp in frames if warp is not None}
     return postprocess_table(table, cfg, embeddings, warps or None)
