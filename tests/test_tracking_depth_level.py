@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mot_cli.cli import app
 from mot_cli.detections import Detections
-from mot_cli.tracking import TrackerConfig, track_sequence
+from mot_cli.tracking import TrackerConfig
 from mot_cli.tracking.cues import (
     DetView,
     TrackView,
@@ -20,11 +20,8 @@ from mot_cli.tracking.cues import (
     depth_level_jump,
     overlapping,
 )
-from tests.test_tracking_tracker import _crossing
+from tests.test_tracking_tracker import _ONLINE, _crossing_ids
 
-_ONLINE = dict(
-    min_hits=1, interpolate_max_gap=0, min_track_length=1, backfill=False, smooth_sigma=0.0
-)
 _LEVEL = {"A": 1.0, "B": 0.5}  # A walks nearer to the camera than B
 
 
@@ -61,17 +58,8 @@ def test_detections_check_and_carry_their_levels() -> None:
 
 
 def _who_got_which_id(config: TrackerConfig, levels: bool) -> dict[str, set[int]]:
-    scenario = _crossing()
-    frames = []
-    for number, (boxes, _, who) in enumerate(scenario, 1):
-        level = np.array([_LEVEL[w] for w in who]) if levels else None
-        frames.append((number, Detections(boxes, np.full(len(boxes), 0.9),
-                                          np.zeros(len(boxes)), depth_level=level), None))
-    table = track_sequence(frames, config)
-    seen: dict[str, set[int]] = {"A": set(), "B": set()}
-    for frame, track_id, det in zip(table.frame, table.id, table.det, strict=True):
-        seen[scenario[frame - 1][2][det]].add(int(track_id))
-    return seen
+    return _crossing_ids(config, lambda emb, who: {
+        "depth_level": np.array([_LEVEL[w] for w in who]) if levels else None})
 
 
 def test_levels_resolve_the_crossing_without_appearance() -> None:

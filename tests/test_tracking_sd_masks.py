@@ -9,26 +9,11 @@ from mot_cli.detections import Detections
 from mot_cli.maskgrid import MaskGrid
 from mot_cli.tracking import Tracker, TrackerConfig, track_sequence
 from mot_cli.tracking.cues import DetView, TrackView, get_cue, iom_matrix
-from tests.test_tracking_tracker import _crossing
-
-# offline steps off, so the output is the online association itself
-_ONLINE = dict(
-    min_hits=1, interpolate_max_gap=0, min_track_length=1, backfill=False, smooth_sigma=0.0
-)
+from tests.test_tracking_tracker import _ONLINE, _crossing_ids
 
 
 def _who_got_which_id(config: TrackerConfig, sd: bool) -> dict[str, set[int]]:
-    scenario = _crossing()
-    frames = []
-    for number, (boxes, emb, _) in enumerate(scenario, 1):
-        dets = Detections(boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes)),
-                          sd_embedding=emb if sd else None)
-        frames.append((number, dets, None))
-    table = track_sequence(frames, config)
-    seen: dict[str, set[int]] = {"A": set(), "B": set()}
-    for frame, track_id, det in zip(table.frame, table.id, table.det, strict=True):
-        seen[scenario[frame - 1][2][det]].add(int(track_id))
-    return seen
+    return _crossing_ids(config, lambda emb, who: {"sd_embedding": emb if sd else None})
 
 
 def test_sd_embeddings_on_detections_resolve_the_crossing_without_appearance() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -36,6 +38,29 @@ def _crossing(hidden: int = 10) -> list[tuple[np.ndarray, np.ndarray, list[str]]
         xa, xb = 180.0 + 5 * k, 180.0 - 5 * k
         frames.append(([_box(xa), _box(xb)], [_EMB_A, _EMB_B], ["A", "B"]))
     return [(np.stack(b), np.stack(e), who) for b, e, who in frames]
+
+
+# offline steps off, so track_sequence's output is the online association itself
+_ONLINE = dict(
+    min_hits=1, interpolate_max_gap=0, min_track_length=1, backfill=False, smooth_sigma=0.0
+)
+
+
+def _crossing_ids(config: TrackerConfig, carry: Callable[..., dict]) -> dict[str, set[int]]:
+    """Track the crossing offline (`track_sequence`), each frame's detections also given
+    ``carry(emb, who)`` (Detections keyword arguments: a cue's inputs); which ids each
+    person's boxes received."""
+    scenario = _crossing()
+    frames = []
+    for number, (boxes, emb, who) in enumerate(scenario, 1):
+        n = len(boxes)
+        frames.append((number, Detections(boxes, np.full(n, 0.9), np.zeros(n),
+                                          **carry(emb, who)), None))  # fmt: skip
+    table = track_sequence(frames, config)
+    seen: dict[str, set[int]] = {"A": set(), "B": set()}
+    for frame, track_id, det in zip(table.frame, table.id, table.det, strict=True):
+        seen[scenario[frame - 1][2][det]].add(int(track_id))
+    return seen
 
 
 def _identities(config: TrackerConfig) -> dict[str, set[int]]:
