@@ -897,7 +897,11 @@ def track_sequence(
     embeddings = raw["emb"][keep] if emb_dim else None
     # weak evidence must last longer than confident evidence before it is believed
     weak = np.isin(table.id, ids[keep & raw["weak"]])
-    proven = drop_short_tracks(table.select(weak), cfg.weak_min_track_length).id
+    born_weak = table.select(weak)
+    proven = drop_short_tracks(born_weak, cfg.weak_min_track_length).id
+    if cfg.weak_needs_confident:
+        confirmed = (born_weak.det >= 0) & (born_weak.score > cfg.det_threshold)
+        proven = np.intersect1d(proven, born_weak.id[confirmed])
     held = ~weak | np.isin(table.id, proven)
     table = table.select(held)
     embeddings = None if embeddings is None else embeddings[held]
