@@ -99,6 +99,7 @@ OFFLINE_OFF = {
     "smoothing": "smooth_sigma=0",
     "minimum length": "min_track_length=1",
     "minimum score": "min_track_score=0",
+    "weak confident": "weak_needs_confident=false",
 }
 
 

@@ -181,13 +181,14 @@ the six weak-born tracks on the 24 full and half-rate folds that never score abo
   each of its weak-born tracks later scores above 0.8), but never output a track the
   detector was never once sure of. At the shipped settings it changes one sequence,
   MOT16-11/YOLO11n (54.95 -> 54.90, at full rate and half size); the other 34 folds are
-  unchanged. What it buys is
-  robustness to a lower evidence bar: at ``weak_start_score=0.4`` ETH-Sunnyday/YOLO11n
-  scores 68.88 instead of 68.19.
+  unchanged. What it buys is robustness to a lower evidence bar: at
+  ``weak_start_score=0.4`` ETH-Sunnyday/YOLO11n scores 68.88 instead of 68.19.
 - Left-out, the same search as above (nine axes; the rule is part of weak births, not an
   axis): worst +0.28 (ETH-Sunnyday/YOLO11n, 68.96 against ByteTrack's 68.68), mean +4.97,
-  >= 0 on 12 of 12. The rule was found by looking at why that fold lost ETH-Sunnyday, so
-  this left-out figure is not blind to ETH-Sunnyday: the sequences kept outside are.
+  >= 0 on 12 of 12; ``--ablate`` with the rule off: ETH-Sunnyday/YOLO11n 68.96 -> 68.27,
+  MOT16-11/YOLO11n 54.76 -> 54.81, the other ten unchanged. It was found by looking at why
+  that fold lost ETH-Sunnyday, so this left-out figure is not blind to ETH-Sunnyday: the
+  sequences kept outside are.
 - Not shipped: the search's in-sample pick, ``det_threshold=0.65, max_age=45`` (in-sample
   worst +2.01, mean +4.65, against +0.85 and +4.81). At half rate it loses
   TUD-Stadtmitte/public by 0.86 (the shipped point's worst shifted fold is -0.08) and its
