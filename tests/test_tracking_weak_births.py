@@ -10,6 +10,8 @@ camera, people 50x120 px walking right, OSNet-like embeddings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mot_cli.detections import Detections
@@ -55,7 +57,7 @@ def _weak(f: int) -> float:
     return 0.45 + 0.1 * (f % 2)  # 0.45, 0.55, ...: mean 0.5, never above det_threshold
 
 
-def _weak_but(sure: int):
+def _weak_but(sure: int) -> Callable[[int], float]:
     """Weak on every frame but `sure`, where the detector is confident once."""
     return lambda f: 0.7 if f == sure else _weak(f)
 

@@ -895,7 +895,8 @@ def track_sequence(
         det=raw["det"][keep].astype(np.int32),
     )
     embeddings = raw["emb"][keep] if emb_dim else None
-    # weak evidence must last longer than confident evidence before it is believed
+    # weak evidence must last longer than confident evidence before it is believed, and one
+    # confident box must back it (`weak_needs_confident`): BYTE starts no track without one
     weak = np.isin(table.id, ids[keep & raw["weak"]])
     born_weak = table.select(weak)
     proven = drop_short_tracks(born_weak, cfg.weak_min_track_length).id
