@@ -9,6 +9,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from mot_cli.errors import MotCliError
 from mot_cli.maskgrid import MaskGrid
 
 
@@ -111,3 +112,29 @@ def rows_by_frame(frame: np.ndarray, det: np.ndarray) -> Iterator[tuple[int, np.
     bounds = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1, len(ordered)]
     for lo, hi in pairwise(bounds):
         yield int(ordered[lo]), order[lo:hi]
+
+
+def align_to_detections(
+    frame: np.ndarray,
+    det: np.ndarray,
+    values: np.ndarray,
+    detections: dict[int, Detections],
+    what: str,
+    rerun: str,
+) -> dict[int, np.ndarray]:
+    """A per-detection cache's `values` per frame, in the detections' order (row i is det i).
+
+    A frame whose row count differs from its detections' is a cache made of other detections:
+    a one-line error naming `what` holds it and how to `rerun` it.
+    """
+    by_frame = {number: values[rows] for number, rows in rows_by_frame(frame, det)}
+    out = {}
+    for number, dets in detections.items():
+        rows = by_frame.get(number, values[:0])
+        if len(rows) != len(dets):
+            raise MotCliError(
+                f"{what} has {len(rows)} rows for frame {number} but detections has "
+                f"{len(dets)}; {rerun}"
+            )
+        out[number] = rows
+    return out

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from mot_cli.cli import app
 from mot_cli.detections import Detections
+from mot_cli.errors import MotCliError
+from mot_cli.stages.depth import attach_levels
 from mot_cli.tracking import TrackerConfig
 from mot_cli.tracking.cues import (
     DetView,
@@ -55,6 +58,20 @@ def test_detections_check_and_carry_their_levels() -> None:
         Detections(boxes, np.ones(2), np.zeros(2), depth_level=np.ones(1))
     dets = Detections(boxes, np.ones(2), np.zeros(2), depth_level=[0.3, 0.7])
     assert dets[np.array([1])].depth_level.tolist() == pytest.approx([0.7])
+
+
+def test_levels_come_from_the_depth_cache_row_by_row() -> None:
+    boxes = np.array([[0, 0, 10, 20], [5, 0, 15, 20]], float)
+    dets = {1: Detections(boxes, np.ones(2), np.zeros(2)), 2: Detections.empty()}
+    # rows out of order; det 0 has a mask level, det 1 only its box's
+    table = pa.table({"frame": [1, 1], "det": [1, 0], "box_median": [0.4, 0.9],
+                      "mask_median": [np.nan, 0.8]})  # fmt: skip
+    out = attach_levels(dets, table)
+    assert out[1].depth_level.tolist() == pytest.approx([0.8, 0.4])
+    assert out[2].depth_level.tolist() == []
+    with pytest.raises(MotCliError, match="depth cache has 1 rows for frame 1 but detections "
+                       "has 2; re-run `mot-cli depth --force`"):  # fmt: skip
+        attach_levels(dets, table.slice(0, 1))
 
 
 def _who_got_which_id(config: TrackerConfig, levels: bool) -> dict[str, set[int]]:

@@ -23,7 +23,7 @@ from mot_cli.cache import RunDir, stage_key, write_table
 from mot_cli.depth import BACKENDS, DEFAULT_MODELS
 from mot_cli.depth.maps import decode_map, encode_map, map_shape, upsample
 from mot_cli.depth.stats import STAT_COLUMNS, region_stats
-from mot_cli.detections import Detections
+from mot_cli.detections import Detections, align_to_detections
 from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
@@ -336,21 +336,11 @@ def read_depth(run_dir: RunDir) -> pa.Table:
 def attach_levels(detections: dict[int, Detections], table: pa.Table) -> dict[int, Detections]:
     """Detections with their nearness level from depth.parquet rows (the mask's median, else
     the box's), for the depth-level cue; a row count that disagrees is a stale cache."""
-    from mot_cli.detections import rows_by_frame
-
-    frame = table.column("frame").to_numpy()
-    det = table.column("det").to_numpy()
     mask = table.column("mask_median").to_numpy(zero_copy_only=False).astype(np.float32)
     box = table.column("box_median").to_numpy(zero_copy_only=False).astype(np.float32)
-    level = np.where(np.isfinite(mask), mask, box)
-    by_frame = {number: level[rows] for number, rows in rows_by_frame(frame, det)}
-    out = {}
-    for number, dets in detections.items():
-        rows = by_frame.get(number, np.zeros(0, np.float32))
-        if len(rows) != len(dets):
-            raise MotCliError(
-                f"{STAGE} cache has {len(rows)} rows for frame {number} but detections has "
-                f"{len(dets)}; re-run `mot-cli depth --force`"
-            )
-        out[number] = dets.replace(depth_level=rows)
-    return out
+    levels = align_to_detections(
+        table.column("frame").to_numpy(), table.column("det").to_numpy(),
+        np.where(np.isfinite(mask), mask, box), detections,
+        f"{STAGE} cache", "re-run `mot-cli depth --force`",
+    )  # fmt: skip
+    return {number: dets.replace(depth_level=levels[number]) for number, dets in detections.items()}

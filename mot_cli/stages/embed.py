@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from mot_cli.cache import stage_key
-from mot_cli.detections import Detections, rows_by_frame
+from mot_cli.detections import Detections, align_to_detections
 from mot_cli.devices import check_device
 from mot_cli.errors import MotCliError
 from mot_cli.models import resolve_model
@@ -127,19 +127,10 @@ def aligned_rows(
 
     A frame whose row count differs from its detections' is a cache made of other detections.
     """
-    frame = table.column("frame").to_numpy()
-    det = table.column("det").to_numpy()
     column = table.column("embedding").combine_chunks()
     dim = column.type.list_size
     values = column.values.to_numpy().reshape(-1, dim) if len(column) else np.zeros((0, dim))
-    by_frame = {number: values[rows] for number, rows in rows_by_frame(frame, det)}
-    out = {}
-    for number, dets in detections.items():
-        rows = by_frame.get(number, np.zeros((0, dim), np.float32))
-        if len(rows) != len(dets):
-            raise MotCliError(
-                f"{stage} cache has {len(rows)} rows for frame {number} but detections has "
-                f"{len(dets)}; re-run it with --force"
-            )
-        out[number] = rows
-    return out
+    return align_to_detections(
+        table.column("frame").to_numpy(), table.column("det").to_numpy(), values, detections,
+        f"{stage} cache", "re-run it with --force",
+    )  # fmt: skip
