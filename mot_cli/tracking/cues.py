@@ -263,9 +263,7 @@ def depth_level_jump(track_level: np.ndarray, det_level: np.ndarray) -> np.ndarr
 
 def overlapping(xyxy: np.ndarray) -> np.ndarray:
     """(D,) which boxes overlap another box of the frame."""
-    iou = iou_matrix(xyxy, xyxy)
-    np.fill_diagonal(iou, 0.0)
-    return (iou > 0).any(axis=1) if len(xyxy) else np.zeros(0, bool)
+    return covered_fraction(xyxy) > 0
 
 
 def ambiguous(track_xyxy: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
