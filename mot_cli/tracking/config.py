@@ -237,8 +237,9 @@ class TrackerConfig:
         weak_start_hits: when > 0, an unmatched weak detection (score in (low_threshold,
             det_threshold]) also starts a track, which is dropped at its first miss and
             confirmed only after this many matched frames in a row, its earlier rows then
-            output too (offline): a person the detector only ever scores weakly is still
-            tracked once the evidence has lasted, instead of never (0: off, as in BYTE).
+            output too (offline): a person the detector scores weakly before their first
+            confident box (or whose confident boxes a frame rate drops) is tracked from their
+            first weak one, not from the confident one (0: off, as in BYTE).
             Such a track starts only where no track, live or lost, overlaps the box and no
             lost track may take it back by appearance.
         weak_start_score: ... and only once its detections' mean score reaches this.
