@@ -122,6 +122,15 @@ def interleaved(seq: DevSequence, mode: str, frames: int, rounds: int) -> tuple[
     return statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), ratio
 
 
+def print_row(name: str, size: str, mode: str, row: dict, base_ms: float) -> None:
+    """One mode's line of the table: windows, DetRe/DetPr/HOTA, ms/frame and its ratio to
+    `off`'s (`base_ms`), boxes per frame, load."""
+    figures = f"{row['DetRe']:7.2f}{row['DetPr']:7.2f}{row['HOTA']:7.2f}"
+    print(f"{name:<15}{size:>10} {mode:<6}{max(row['tiles'], 1):>7}{figures}"
+          f"{row['ms']:10.1f}{row['ms'] / base_ms:6.2f}x{row['boxes']:7.1f}{row['load']:6.1f}",
+          flush=True)  # fmt: skip
+
+
 def _settled(seq: DevSequence, mode: str) -> str | None:
     """Why `auto` keeps whole frames when it decides so without running the model, else None
     (then it is measured like any sliced mode)."""
@@ -164,9 +173,7 @@ def main() -> None:
         if settled is not None:  # auto without the model: whole frames, off's own cache key
             if not args.timing_only:
                 row = measure(seq, "off", args.runs, args.end)
-                figures = f"{row['DetRe']:7.2f}{row['DetPr']:7.2f}{row['HOTA']:7.2f}"
-                print(f"{name:<15}{size:>10} {'off':<6}{1:>7}{figures}{row['ms']:10.1f}"
-                      f"{1:6.2f}x{row['boxes']:7.1f}{row['load']:6.1f}", flush=True)  # fmt: skip
+                print_row(name, size, "off", row, row["ms"])
             print(f"{'':<15}{'':>10} {args.slice}: whole frames, the same detections key and "
                   f"figures as off ({settled})", flush=True)  # fmt: skip
             continue
@@ -174,11 +181,7 @@ def main() -> None:
             base = measure(seq, "off", args.runs, args.end)
             sliced = measure(seq, args.slice, args.runs, args.end)
             for mode, row in (("off", base), (args.slice, sliced)):
-                ratio = row["ms"] / base["ms"]
-                figures = f"{row['DetRe']:7.2f}{row['DetPr']:7.2f}{row['HOTA']:7.2f}"
-                print(f"{name:<15}{size:>10} {mode:<6}{max(row['tiles'], 1):>7}{figures}"
-                      f"{row['ms']:10.1f}{ratio:6.2f}x{row['boxes']:7.1f}{row['load']:6.1f}",
-                      flush=True)  # fmt: skip
+                print_row(name, size, mode, row, base["ms"])
             print(f"{'':<15}{'':>10} {args.slice}: {sliced['reason']} ({sliced['frames']} frames)",
                   flush=True)  # fmt: skip
         if args.interleave:
