@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import DEV, DEV_SEQUENCES, mot_cli
 from bench.tune_tracker import SequenceInputs, load_source
+from mot_cli.encoder.crops import DEPTH_NORMS
 
 GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAPS = "depth_maps"
@@ -278,14 +279,13 @@ def main() -> None:
     parser.add_argument("--sequences", nargs="+", default=list(DEV_SEQUENCES))
     parser.add_argument("--grid", type=float, nargs="+", default=None,
                         help=f"cue weights (default {GRID}; with --sd {SD_GRID})")
-    parser.add_argument("--sd", nargs="+", choices=("crop", "frame"), default=None,
+    parser.add_argument("--sd", nargs="+", choices=DEPTH_NORMS, default=None,
                         help="compare S_sd (w_sd) with the encoder's crops normalised per crop "
                         "and/or per frame instead of the depth-level cue (default sequences "
                         f"{' '.join(SD_SEQUENCES)})")
     parser.add_argument("--sd-depth", choices=("pseudo", "pydnet"), default="pseudo",
                         help="the depth maps of --sd's encoders (pseudo: as `track --sd`)")
     args = parser.parse_args()
-    started = time.perf_counter()
     if args.sd:
         names = args.sequences if args.sequences != list(DEV_SEQUENCES) else list(SD_SEQUENCES)
         grid = tuple(args.grid or SD_GRID)
