@@ -108,7 +108,7 @@ def merged(
 ):
     """One layout's boxes per frame scoring at least `conf` in their window, merged as
     `detect` does: (frame, xyxy, score)."""
-    from mot_cli.slicing import cut_edges, merge_boxes
+    from mot_cli.slicing import merge_windows
 
     width, height = frame_size
     used = ([(0, 0, width, height)] if full else []) + list(windows)
@@ -119,17 +119,14 @@ def merged(
     last = max(int(raw[w][0].max(initial=0)) for w in used)
     split = {w: np.searchsorted(raw[w][0], np.arange(1, last + 2)) for w in used}
     for number in range(1, last + 1):
-        xyxy, score, cut = [], [], []
+        parts = []
         for w in used:
             lo, hi = split[w][number - 1], split[w][number]
-            xyxy.append(raw[w][1][lo:hi])
-            score.append(raw[w][2][lo:hi])
-            cut.append(cut_edges(raw[w][1][lo:hi].astype(np.float64), w, frame_size))
-        xyxy, score, cut = (np.concatenate(a) for a in (xyxy, score, cut))
-        kept, kept_boxes, _ = merge_boxes(xyxy, score, np.zeros(len(score), np.int32), cut)
-        frames.append(np.full(len(kept), number, np.int32))
+            parts.append((w, raw[w][1][lo:hi], raw[w][2][lo:hi], np.zeros(hi - lo, np.int32)))
+        kept_boxes, kept_scores, _, _ = merge_windows(parts, frame_size)
+        frames.append(np.full(len(kept_scores), number, np.int32))
         boxes.append(kept_boxes)
-        scores.append(score[kept])
+        scores.append(kept_scores)
     return np.concatenate(frames), np.concatenate(boxes).reshape(-1, 4), np.concatenate(scores)
 
 

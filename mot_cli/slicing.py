@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,6 +243,25 @@ def cut_edges(
     if y2 < height:
         cut |= xyxy[:, 3] >= y2 - my
     return cut
+
+
+def merge_windows(
+    parts: Sequence[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]],
+    frame: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """One frame's boxes from several windows merged, as `detect` merges them.
+
+    Each part is a window and its boxes in frame pixels, with their scores and classes; the
+    boxes touching one of its seams inside the frame are cut (`cut_edges`), then
+    `merge_boxes` joins them. Returns the merged boxes, their scores and classes, and each
+    one's group (rows of the parts taken in order).
+    """
+    xyxy = [np.asarray(boxes, np.float64).reshape(-1, 4) for _, boxes, _, _ in parts]
+    cut = np.concatenate([cut_edges(b, w, frame) for (w, *_), b in zip(parts, xyxy, strict=True)])
+    score = np.concatenate([score for _, _, score, _ in parts])
+    cls = np.concatenate([cls for _, _, _, cls in parts])
+    kept, boxes, groups = merge_boxes(np.concatenate(xyxy), score, cls, cut)
+    return boxes, score[kept], cls[kept], groups
 
 
 def merge_boxes(

@@ -24,6 +24,7 @@ from mot_cli.slicing import (
     cut_edges,
     fixed_slicing,
     merge_boxes,
+    merge_windows,
     parse_slice,
     sample_frames,
     tile_windows,
@@ -109,6 +110,22 @@ def test_a_person_cut_by_a_seam_comes_out_whole() -> None:
     both = np.array([[800, 200, 1079, 800], [841, 200, 1150, 800.0]])
     kept, boxes, _ = merge_boxes(both, np.array([0.8, 0.7]), np.zeros(2), np.array([True, True]))
     assert boxes.tolist() == [[800, 200, 1150, 800]]
+
+
+def test_windows_merge_as_detect_merges_them() -> None:
+    # the scene above, given per window: the seams are found, the person comes out whole with
+    # the cut half's score, and a second person seen only in the right tile stays
+    frame = (1920, 1080)
+    left, right = (0, 0, 1080, 1080), (840, 0, 1920, 1080)
+    parts = [
+        (left, np.array([[900, 200, 1079, 800.0]]), np.array([0.9]), np.array([0])),
+        (right, np.array([[900, 200, 1200, 800], [1500, 100, 1600, 400.0]]),
+         np.array([0.6, 0.7]), np.array([0, 0])),
+    ]  # fmt: skip
+    boxes, score, cls, groups = merge_windows(parts, frame)
+    assert boxes.tolist() == [[900, 200, 1200, 800], [1500, 100, 1600, 400]]
+    assert score.tolist() == pytest.approx([0.9, 0.7]) and cls.tolist() == [0, 0]
+    assert [g.tolist() for g in groups] == [[0, 1], [2]]
 
 
 def test_people_of_a_crowd_are_not_merged_and_duplicates_are() -> None:

@@ -24,9 +24,8 @@ from mot_cli.slicing import (
     auto_rule,
     auto_slicing,
     check_overlap,
-    cut_edges,
     fixed_slicing,
-    merge_boxes,
+    merge_windows,
     parse_slice,
     sample_frames,
 )
@@ -53,7 +52,7 @@ class DetectConfig:
     the people found are shorter than AUTO_SMALL_PX (64 px) at the model's input. Smaller
     frames are settled without running the model and keep `off`'s cache key. The decision
     is printed and recorded in the manifest. A frame's boxes from all windows are merged
-    (`merge_boxes`). `off` is the default (README, "Sliced detection").
+    (`merge_windows`). `off` is the default (README, "Sliced detection").
     """
 
     model: str = "yolo11n"
@@ -209,21 +208,17 @@ class YoloDetector:
         """One frame's detections from its windows' results: shifted to frame pixels, merged;
         a merged box's mask is its parts' masks pasted into the frame and OR-ed."""
         height, width = image.shape[:2]
-        xyxy, score, cls, cut, pieces = [], [], [], [], []
+        found, pieces = [], []
         for window, result in parts:
-            x1, y1, x2, y2 = window
-            found = self._boxes(result)
-            boxes = found.xyxy.astype(np.float64) + np.array([x1, y1, x1, y1], np.float64)
-            xyxy.append(boxes)
-            score.append(found.score)
-            cls.append(found.cls)
-            cut.append(cut_edges(boxes, window, (width, height)))
+            x1, y1, _, _ = window
+            dets = self._boxes(result)
+            shifted = dets.xyxy.astype(np.float64) + np.array([x1, y1, x1, y1], np.float64)
+            found.append((window, shifted, dets.score, dets.cls))
             if masks and result.masks is not None:
                 tile_masks = result.masks.data.cpu().numpy().astype(bool)
                 pieces.extend((window, mask) for mask in tile_masks)
-        xyxy, score, cls, cut = (np.concatenate(a) for a in (xyxy, score, cls, cut))
-        kept, boxes, groups = merge_boxes(xyxy, score, cls, cut)
-        detections = Detections(boxes, score[kept], cls[kept])
+        boxes, score, cls, groups = merge_windows(found, (width, height))
+        detections = Detections(boxes, score, cls)
         if not masks:
             return detections, None
         if not pieces:
