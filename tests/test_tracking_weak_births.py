@@ -17,6 +17,7 @@ import numpy as np
 from mot_cli.detections import Detections
 from mot_cli.tracking import TrackerConfig
 from mot_cli.tracking.tracker import track_sequence
+from tests.test_tracking_tracker import _ONLINE
 
 SIZE = np.array([50.0, 120.0])
 
@@ -63,7 +64,7 @@ def _weak_but(sure: int) -> Callable[[int], float]:
 
 
 def _offline_off(**kw) -> TrackerConfig:
-    return TrackerConfig(interpolate_max_gap=0, smooth_sigma=0, min_track_length=0, **kw)
+    return TrackerConfig(**_ONLINE, **kw)
 
 
 def test_a_person_scored_weakly_but_once_is_tracked_from_the_first_frame() -> None:
